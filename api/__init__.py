@@ -1,0 +1,1 @@
+"""Chronicle's interfaces: the HTTP API and the `mes` command line."""

@@ -1,0 +1,30 @@
+"""The composition root: builds the application and its command bus from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.bus import CommandBus
+from application.ports import Clock
+from application.service import Chronicle
+from infrastructure.clock import SystemClock
+from infrastructure.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Everything a running Chronicle process holds; close it to stop the writer and the pool."""
+
+    settings: Settings
+    app: Chronicle
+    bus: CommandBus
+
+    def close(self) -> None:
+        self.bus.close()
+        self.app.close()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    app = Chronicle(env=settings.eventsourcing_env())
+    bus = CommandBus(app, clock or SystemClock(), max_batch=settings.max_batch)
+    return Runtime(settings=settings, app=app, bus=bus)

@@ -1,0 +1,1 @@
+"""Chronicle's use cases: commands, the MES application service and the command bus."""

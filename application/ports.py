@@ -1,0 +1,39 @@
+"""Ports the application needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple, Protocol
+from uuid import UUID
+
+
+class Clock(Protocol):
+    """Tells business time when a command does not carry its own."""
+
+    def now(self) -> datetime: ...
+
+
+class CommandReceipt(NamedTuple):
+    """What a command returned, and the last event it recorded (which gives its position)."""
+
+    command_id: str
+    command_type: str
+    result: bytes
+    originator_id: UUID | None
+    originator_version: int | None
+
+
+class StoredReceipt(NamedTuple):
+    """A receipt read back, with the position of the command's last event."""
+
+    command_id: str
+    command_type: str
+    result: bytes
+    position: int | None
+
+
+class ReceiptStore(Protocol):
+    """The event store's recorder keeps command receipts in the transaction of their events."""
+
+    def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]: ...

@@ -1,0 +1,116 @@
+"""The aggregates one command works on, inside a batch that is saved in one transaction."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+
+from domain.equipment import Equipment
+from domain.errors import AlreadyExistsError, NotFoundError
+from domain.ids import equipment_id, lot_id, material_id, work_order_id
+from domain.material_definition import MaterialDefinition
+from domain.material_lot import MaterialLot
+from domain.values import Provenance
+from domain.work_order import WorkOrder
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateCache:
+    """The last committed state of recently used aggregates, owned by the single writer thread.
+
+    Entries are exactly what was committed: a batch that fails evicts everything it touched, and
+    a conflict with another writer shows up as an IntegrityError on save, never as a wrong answer.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def get(self, aggregate_id: UUID) -> Aggregate | None:
+        aggregate = self._entries.get(aggregate_id)
+        if aggregate is not None:
+            self._entries.move_to_end(aggregate_id)
+        return aggregate
+
+    def put(self, aggregate: Aggregate) -> None:
+        self._entries[aggregate.id] = aggregate
+        self._entries.move_to_end(aggregate.id)
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+    def evict(self, aggregate_ids: object) -> None:
+        for aggregate_id in aggregate_ids:  # type: ignore[attr-defined]
+            self._entries.pop(aggregate_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Scope:
+    """What one command sees: the batch's uncommitted state, the cache, then the event store."""
+
+    def __init__(
+        self,
+        app: Application[UUID],
+        batch: dict[UUID, Aggregate],
+        cache: AggregateCache | None,
+        provenance: Provenance,
+    ) -> None:
+        self._app = app
+        self._batch = batch
+        self._cache = cache
+        self.provenance = provenance
+        self.touched: dict[UUID, Aggregate] = {}
+        self.shared: set[UUID] = set()  # touched objects also held by the batch or the cache
+
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id in self.touched:
+            return self.touched[aggregate_id]
+        aggregate = self._batch.get(aggregate_id)
+        if aggregate is None and self._cache is not None:
+            aggregate = self._cache.get(aggregate_id)
+        if aggregate is not None:
+            self.shared.add(aggregate_id)
+        else:
+            try:
+                aggregate = self._app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+        self.touched[aggregate_id] = aggregate
+        return aggregate
+
+    def _get(self, kind: type[A], aggregate_id: UUID, label: str, key: str) -> A:
+        aggregate = self._load(aggregate_id)
+        if aggregate is None:
+            raise NotFoundError(label, key)
+        if not isinstance(aggregate, kind):
+            raise NotFoundError(label, key)
+        return aggregate
+
+    def ensure_new(self, aggregate_id: UUID, label: str, key: str) -> None:
+        if self._load(aggregate_id) is not None:
+            raise AlreadyExistsError(label, key)
+
+    def add(self, aggregate: Aggregate) -> None:
+        self.touched[aggregate.id] = aggregate
+
+    def equipment(self, code: str) -> Equipment:
+        return self._get(Equipment, equipment_id(code), "equipment", code)
+
+    def material(self, code: str) -> MaterialDefinition:
+        return self._get(MaterialDefinition, material_id(code), "material", code)
+
+    def lot(self, lot_number: str) -> MaterialLot:
+        return self._get(MaterialLot, lot_id(lot_number), "lot", lot_number)
+
+    def work_order(self, order_number: str) -> WorkOrder:
+        return self._get(WorkOrder, work_order_id(order_number), "work order", order_number)
+
+    def has_partial_changes(self) -> bool:
+        """Whether a failed command left events on objects that the batch or the cache still holds."""
+        return any(self.touched[i].pending_events for i in self.shared)  # type: ignore[attr-defined]

@@ -1,0 +1,23 @@
+"""Aggregate ids derived from business keys with uuid5, so a retried create is a conflict, not a duplicate."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+CHRONICLE_NAMESPACE = UUID("6f1c1f2e-4b0a-5c55-9a3e-2f6d1c9b7a10")
+
+
+def equipment_id(code: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"equipment:{code}")
+
+
+def material_id(code: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"material:{code}")
+
+
+def lot_id(lot_number: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"lot:{lot_number}")
+
+
+def work_order_id(order_number: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"work-order:{order_number}")

@@ -1,0 +1,361 @@
+"""MaterialLot: a quantity of one material, traced from receipt or production to consumption."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    IllegalLotTransitionError,
+    InsufficientQuantityError,
+    InvalidQuantityError,
+    LotExpiredError,
+    LotNotAvailableError,
+    MergeError,
+    ReasonRequiredError,
+    RequiredValueError,
+    UnitMismatchError,
+)
+from domain.ids import lot_id
+from domain.values import LotStatus, Provenance, Quantity
+
+_FINISHED = (LotStatus.CONSUMED, LotStatus.SCRAPPED)
+
+
+def _require_reason(reason: str, action: str) -> None:
+    if not reason.strip():
+        raise ReasonRequiredError(action)
+
+
+def _require_positive(quantity: Quantity) -> None:
+    if not quantity.is_positive():
+        raise InvalidQuantityError(str(quantity), "must be greater than zero")
+
+
+class MaterialLot(Aggregate):
+    """A quantity of one material with an identity, a status and a location."""
+
+    lot_number: str
+    material_code: str
+    quantity: Quantity
+    status: LotStatus
+    location: str
+    expiry: date | None
+    supplier_lot: str | None
+    hold_reason: str | None
+    status_before_hold: LotStatus | None
+
+    class Received(Aggregate.Created):
+        """The lot arrived from a supplier."""
+
+        lot_number: str
+        material_code: str
+        quantity: Quantity
+        location: str
+        supplier_lot: str
+        expiry: date | None
+        quarantined: bool
+        provenance: Provenance
+
+    class Produced(Aggregate.Created):
+        """The lot was made by a work order operation out of the order's input lots."""
+
+        lot_number: str
+        material_code: str
+        quantity: Quantity
+        location: str
+        order_number: str
+        operation: int
+        equipment_code: str
+        input_lots: tuple[str, ...]
+        provenance: Provenance
+
+    class CreatedBySplit(Aggregate.Created):
+        """The lot was split off another lot, whose status and expiry it keeps."""
+
+        lot_number: str
+        material_code: str
+        quantity: Quantity
+        location: str
+        expiry: date | None
+        parent_lot: str
+        parent_status: LotStatus
+        provenance: Provenance
+
+    class CreatedByMerge(Aggregate.Created):
+        """The lot was made by pooling whole lots of the same material."""
+
+        lot_number: str
+        material_code: str
+        quantity: Quantity
+        location: str
+        expiry: date | None
+        source_lots: tuple[str, ...]
+        provenance: Provenance
+
+    def __init__(
+        self,
+        *,
+        lot_number: str,
+        material_code: str,
+        quantity: Quantity,
+        location: str,
+        provenance: Provenance,
+        supplier_lot: str | None = None,
+        expiry: date | None = None,
+        quarantined: bool = False,
+        parent_status: LotStatus = LotStatus.AVAILABLE,
+        **links: object,
+    ) -> None:
+        self.lot_number = lot_number
+        self.material_code = material_code
+        self.quantity = quantity
+        self.location = location
+        self.supplier_lot = supplier_lot
+        self.expiry = expiry
+        self.status = LotStatus.QUARANTINE if quarantined else parent_status
+        self.hold_reason = None
+        self.status_before_hold = None
+
+    @staticmethod
+    def id_for(lot_number: str) -> UUID:
+        return lot_id(lot_number)
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        lot_number: str,
+        material_code: str,
+        quantity: Quantity,
+        location: str,
+        supplier_lot: str,
+        expiry: date | None,
+        quarantined: bool = False,
+        provenance: Provenance,
+    ) -> MaterialLot:
+        """Receives a supplier lot, available at once or in quarantine for incoming inspection."""
+        _require_positive(quantity)
+        return cls._create(
+            cls.Received,
+            id=lot_id(lot_number),
+            lot_number=lot_number,
+            material_code=material_code,
+            quantity=quantity,
+            location=location,
+            supplier_lot=supplier_lot,
+            expiry=expiry,
+            quarantined=quarantined,
+            provenance=provenance,
+        )
+
+    @classmethod
+    def produce(
+        cls,
+        *,
+        lot_number: str,
+        material_code: str,
+        quantity: Quantity,
+        location: str,
+        order_number: str,
+        operation: int,
+        equipment_code: str,
+        input_lots: Sequence[str],
+        provenance: Provenance,
+    ) -> MaterialLot:
+        """Creates the output lot of a production report."""
+        _require_positive(quantity)
+        return cls._create(
+            cls.Produced,
+            id=lot_id(lot_number),
+            lot_number=lot_number,
+            material_code=material_code,
+            quantity=quantity,
+            location=location,
+            order_number=order_number,
+            operation=operation,
+            equipment_code=equipment_code,
+            input_lots=tuple(input_lots),
+            provenance=provenance,
+        )
+
+    @classmethod
+    def merge(
+        cls,
+        sources: Sequence[MaterialLot],
+        *,
+        lot_number: str,
+        location: str,
+        provenance: Provenance,
+    ) -> MaterialLot:
+        """Pools whole available lots of one material into a new lot; the sources are used up."""
+        if len(sources) < 2:  # noqa: PLR2004 - a merge needs two lots by definition
+            msg = "a merge needs at least two lots"
+            raise MergeError(msg)
+        if len({s.lot_number for s in sources}) != len(sources):
+            msg = "a lot cannot be merged with itself"
+            raise MergeError(msg)
+        first = sources[0]
+        for source in sources:
+            if source.material_code != first.material_code:
+                msg = f"lot {source.lot_number!r} is {source.material_code}, not {first.material_code}"
+                raise MergeError(msg)
+            if source.quantity.unit != first.quantity.unit:
+                raise UnitMismatchError(expected=first.quantity.unit, given=source.quantity.unit)
+            source.ensure_available()
+        total = sum((s.quantity for s in sources[1:]), first.quantity)
+        expiries = [s.expiry for s in sources if s.expiry is not None]
+        for source in sources:
+            source._merged_into(quantity=source.quantity, into_lot=lot_number, provenance=provenance)
+        return cls._create(
+            cls.CreatedByMerge,
+            id=lot_id(lot_number),
+            lot_number=lot_number,
+            material_code=first.material_code,
+            quantity=total,
+            location=location,
+            expiry=min(expiries) if expiries else None,
+            source_lots=tuple(s.lot_number for s in sources),
+            provenance=provenance,
+        )
+
+    def ensure_available(self) -> None:
+        if self.status is not LotStatus.AVAILABLE:
+            raise LotNotAvailableError(self.lot_number, self.status)
+
+    def _ensure_quantity(self, quantity: Quantity) -> None:
+        if quantity.unit != self.quantity.unit:
+            raise UnitMismatchError(expected=self.quantity.unit, given=quantity.unit)
+        _require_positive(quantity)
+        if quantity > self.quantity:
+            raise InsufficientQuantityError(self.lot_number, wanted=quantity, left=self.quantity)
+
+    def consume(
+        self,
+        quantity: Quantity,
+        *,
+        order_number: str,
+        operation: int,
+        equipment_code: str,
+        provenance: Provenance,
+    ) -> None:
+        """Takes material out of the lot into a work order operation."""
+        self.ensure_available()
+        if self.expiry is not None and provenance.occurred_at.date() > self.expiry:
+            raise LotExpiredError(self.lot_number, self.expiry.isoformat())
+        self._ensure_quantity(quantity)
+        self._consumed(
+            quantity=quantity,
+            order_number=order_number,
+            operation=operation,
+            equipment_code=equipment_code,
+            provenance=provenance,
+        )
+
+    @event("Consumed")
+    def _consumed(
+        self,
+        quantity: Quantity,
+        order_number: str,
+        operation: int,
+        equipment_code: str,
+        provenance: Provenance,
+    ) -> None:
+        self._take(quantity, LotStatus.CONSUMED)
+
+    def _take(self, quantity: Quantity, status_when_empty: LotStatus) -> None:
+        self.quantity = self.quantity - quantity
+        if not self.quantity:
+            self.status = status_when_empty
+
+    def split(self, quantity: Quantity, *, into_lot: str, provenance: Provenance) -> MaterialLot:
+        """Splits part of the lot off into a new lot that keeps this lot's status and expiry."""
+        if self.status in _FINISHED:
+            raise IllegalLotTransitionError(self.lot_number, "split", self.status)
+        self._ensure_quantity(quantity)
+        if quantity == self.quantity:
+            raise InvalidQuantityError(str(quantity), "is the whole lot; a split must leave some behind")
+        if into_lot == self.lot_number:
+            raise InvalidQuantityError(str(quantity), "cannot be split into the same lot")
+        self._split_off(quantity=quantity, into_lot=into_lot, provenance=provenance)
+        return type(self)._create(
+            self.CreatedBySplit,
+            id=lot_id(into_lot),
+            lot_number=into_lot,
+            material_code=self.material_code,
+            quantity=quantity,
+            location=self.location,
+            expiry=self.expiry,
+            parent_lot=self.lot_number,
+            parent_status=self.status,
+            provenance=provenance,
+        )
+
+    @event("SplitOff")
+    def _split_off(self, quantity: Quantity, into_lot: str, provenance: Provenance) -> None:
+        self.quantity = self.quantity - quantity
+
+    @event("MergedInto")
+    def _merged_into(self, quantity: Quantity, into_lot: str, provenance: Provenance) -> None:
+        self._take(quantity, LotStatus.CONSUMED)
+
+    def move(self, *, to_location: str, provenance: Provenance) -> None:
+        """Moves the lot to another storage location or line-side buffer."""
+        if self.status in _FINISHED:
+            raise IllegalLotTransitionError(self.lot_number, "move", self.status)
+        if not to_location.strip():
+            raise RequiredValueError("a move", "a location")
+        if to_location == self.location:
+            return
+        self._moved(from_location=self.location, to_location=to_location, provenance=provenance)
+
+    @event("Moved")
+    def _moved(self, from_location: str, to_location: str, provenance: Provenance) -> None:
+        self.location = to_location
+
+    def hold(self, *, reason: str, provenance: Provenance) -> None:
+        """Blocks the lot from use (suspected contamination, pending investigation)."""
+        _require_reason(reason, "putting a lot on hold")
+        if self.status not in (LotStatus.AVAILABLE, LotStatus.QUARANTINE):
+            raise IllegalLotTransitionError(self.lot_number, "hold", self.status)
+        self._held(reason=reason, provenance=provenance)
+
+    @event("Held")
+    def _held(self, reason: str, provenance: Provenance) -> None:
+        self.status_before_hold = self.status
+        self.status = LotStatus.ON_HOLD
+        self.hold_reason = reason
+
+    def release(self, *, reason: str, provenance: Provenance) -> None:
+        """Makes a held or quarantined lot available for use."""
+        _require_reason(reason, "releasing a lot")
+        if self.status not in (LotStatus.ON_HOLD, LotStatus.QUARANTINE):
+            raise IllegalLotTransitionError(self.lot_number, "release", self.status)
+        self._released(reason=reason, provenance=provenance)
+
+    @event("Released")
+    def _released(self, reason: str, provenance: Provenance) -> None:
+        self.status = LotStatus.AVAILABLE
+        self.hold_reason = None
+        self.status_before_hold = None
+
+    def scrap(self, *, reason: str, quantity: Quantity | None = None, provenance: Provenance) -> None:
+        """Writes off the whole lot, or part of it, as waste."""
+        _require_reason(reason, "scrapping material")
+        if self.status in _FINISHED:
+            raise IllegalLotTransitionError(self.lot_number, "scrap", self.status)
+        amount = self.quantity if quantity is None else quantity
+        self._ensure_quantity(amount)
+        self._scrapped(quantity=amount, reason=reason, provenance=provenance)
+
+    @event("Scrapped")
+    def _scrapped(self, quantity: Quantity, reason: str, provenance: Provenance) -> None:
+        self._take(quantity, LotStatus.SCRAPPED)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.quantity.value == Decimal(0)

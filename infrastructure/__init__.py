@@ -1,0 +1,1 @@
+"""Adapters: settings, persistence on SQLite and PostgreSQL, the event transcoder, the clock."""

@@ -1,0 +1,112 @@
+"""Event store recorders that also write command receipts in the same transaction.
+
+A receipt row per command makes commands idempotent: a repeated command id violates the receipt's
+primary key, the whole transaction rolls back, and the caller is answered from the first receipt.
+Because the receipt commits with the events, an acknowledgement lost after COMMIT is also resolved.
+
+On PostgreSQL the library serialises writers with `LOCK TABLE ... IN EXCLUSIVE MODE`, which needs
+UPDATE or DELETE privilege on the events table. Chronicle's application role has neither, so the
+same serialisation is taken with a transaction-scoped advisory lock instead.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from application.ports import CommandReceipt, StoredReceipt
+from infrastructure.settings import RECEIPTS_TABLE
+
+
+class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
+    """SQLite recorder writing receipts with the events they acknowledge."""
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
+        if receipts:
+            c.executemany(
+                f"INSERT INTO {RECEIPTS_TABLE} "  # noqa: S608 - a constant table name
+                "(command_id, command_type, result, originator_id, originator_version) VALUES (?,?,?,?,?)",
+                [
+                    (r.command_id, r.command_type, r.result, r.originator_id.hex if r.originator_id else None,
+                     r.originator_version)
+                    for r in receipts
+                ],
+            )
+        return notification_ids
+
+    def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
+        if not command_ids:
+            return {}
+        marks = ",".join("?" * len(command_ids))
+        statement = (
+            "SELECT r.command_id, r.command_type, r.result, e.rowid AS position "  # noqa: S608
+            f"FROM {RECEIPTS_TABLE} r LEFT JOIN {self.events_table_name} e "
+            "ON e.originator_id = r.originator_id AND e.originator_version = r.originator_version "
+            f"WHERE r.command_id IN ({marks})"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, list(command_ids))
+            return {
+                row["command_id"]: StoredReceipt(row["command_id"], row["command_type"], row["result"], row["position"])
+                for row in c.fetchall()
+            }
+
+
+class PostgresChronicleRecorder(PostgresApplicationRecorder):
+    """PostgreSQL recorder writing receipts with the events, serialised by an advisory lock."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        lock_key = zlib.crc32(f"{datastore.schema}.{events_table_name}".encode())
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key),
+        ]
+        schema = Identifier(datastore.schema)
+        self.insert_receipt_statement = SQL(
+            "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        ).format(schema, Identifier(RECEIPTS_TABLE))
+        self.select_receipts_statement = SQL(
+            "SELECT r.command_id, r.command_type, r.result, e.notification_id AS position "
+            "FROM {0}.{1} r LEFT JOIN {0}.{2} e "
+            "ON e.originator_id = r.originator_id AND e.originator_version = r.originator_version "
+            "WHERE r.command_id = ANY(%s)"
+        ).format(schema, Identifier(RECEIPTS_TABLE), Identifier(events_table_name))
+
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
+        if receipts:
+            curs.executemany(self.insert_receipt_statement, receipts)
+
+    def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
+        if not command_ids:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_receipts_statement, (list(command_ids),), prepare=True)
+            return {
+                row["command_id"]: StoredReceipt(
+                    row["command_id"], row["command_type"], bytes(row["result"]), row["position"]
+                )
+                for row in curs.fetchall()
+            }

@@ -1,0 +1,170 @@
+"""Settings, read once from the environment by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
+
+DEFAULT_SQLITE_PATH = Path("var") / "chronicle.db"
+APP_NAME = "Chronicle"
+RECEIPTS_TABLE = "command_receipts"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where a PostgreSQL store lives, split out of a `postgresql://` URL."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str
+    schema: str
+
+    def conninfo(self) -> str:
+        parts = [f"host={self.host}", f"port={self.port}", f"dbname={self.dbname}", f"user={self.user}"]
+        if self.password:
+            parts.append(f"password={self.password}")
+        return " ".join(parts)
+
+    def sqlalchemy_url(self) -> str:
+        auth = self.user + (f":{self.password}" if self.password else "")
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Chronicle reads from its environment."""
+
+    database_url: str
+    admin_database_url: str
+    app_role: str = "chronicle_app"
+    pool_size: int = 4
+    max_batch: int = 512
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        url = env.get("MES_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+        admin = env.get("MES_ADMIN_DATABASE_URL") or url
+        settings = cls(
+            database_url=url,
+            admin_database_url=admin,
+            app_role=env.get("MES_APP_ROLE", "chronicle_app"),
+            pool_size=_positive_int(env, "MES_POOL_SIZE", 4),
+            max_batch=_positive_int(env, "MES_MAX_BATCH", 512),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        for name, url in (("MES_DATABASE_URL", self.database_url), ("MES_ADMIN_DATABASE_URL", self.admin_database_url)):
+            scheme = urlsplit(url).scheme
+            if scheme not in ("sqlite", "postgresql", "postgres"):
+                msg = f"{name} must start with sqlite:/// or postgresql://, not {scheme or url!r}"
+                raise SettingsError(msg)
+        if self.is_postgres != (urlsplit(self.admin_database_url).scheme != "sqlite"):
+            msg = "MES_ADMIN_DATABASE_URL must point at the same kind of store as MES_DATABASE_URL"
+            raise SettingsError(msg)
+
+    @property
+    def is_postgres(self) -> bool:
+        return urlsplit(self.database_url).scheme != "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        path = urlsplit(self.database_url).path
+        return Path(path[1:] if path.startswith("/") else path)
+
+    def postgres(self, *, admin: bool = False) -> PostgresTarget:
+        return parse_postgres_url(self.admin_database_url if admin else self.database_url)
+
+    def with_database_url(self, url: str, admin_url: str | None = None) -> Settings:
+        return Settings(url, admin_url or url, self.app_role, self.pool_size, self.max_batch)
+
+    def sqlalchemy_url(self) -> str:
+        """The URL alembic migrates with: the admin role on PostgreSQL."""
+        if self.is_postgres:
+            return self.postgres(admin=True).sqlalchemy_url()
+        return f"sqlite:///{self.sqlite_path}"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the eventsourcing library is configured with. Alembic owns the tables."""
+        env = {
+            "CREATE_TABLE": "n",
+            "TRANSCODER_TOPIC": "infrastructure.transcoding:MsgspecTranscoder",
+            "MAPPER_TOPIC": "infrastructure.transcoding:TypedMapper",
+        }
+        if self.is_postgres:
+            target = self.postgres()
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "APPLICATION_RECORDER_TOPIC": "infrastructure.persistence:PostgresChronicleRecorder",
+                "POSTGRES_HOST": target.host,
+                "POSTGRES_PORT": str(target.port),
+                "POSTGRES_DBNAME": target.dbname,
+                "POSTGRES_USER": target.user,
+                "POSTGRES_PASSWORD": target.password,
+                "POSTGRES_SCHEMA": target.schema,
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_MAX_OVERFLOW": "4",
+                "POSTGRES_LOCK_TIMEOUT": "10",
+                "POSTGRES_PRE_PING": "y",
+            }
+        else:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "infrastructure.persistence:SQLiteChronicleRecorder",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        return env
+
+
+def parse_postgres_url(url: str) -> PostgresTarget:
+    """Splits `postgresql://user:password@host:port/dbname?schema=name`."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        msg = "a postgresql:// URL needs a database name, as in postgresql://127.0.0.1:5432/mes"
+        raise SettingsError(msg)
+    return PostgresTarget(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        dbname=dbname,
+        user=unquote(parts.username or "") or os.environ.get("USER", "postgres"),
+        password=unquote(parts.password or ""),
+        schema=query.get("schema", ["public"])[0],
+    )
+
+
+def postgres_url(target: PostgresTarget, *, user: str | None = None, schema: str | None = None) -> str:
+    """A `postgresql://` URL for the same database, optionally as another role or in another schema."""
+    who = user or target.user
+    auth = who + (f":{target.password}" if target.password and user is None else "")
+    query = urlencode({"schema": schema or target.schema})
+    return urlunsplit(("postgresql", f"{auth}@{target.host}:{target.port}", f"/{target.dbname}", query, ""))
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        msg = f"{name} must be a whole number, not {raw!r}"
+        raise SettingsError(msg) from None
+    if value < 1:
+        msg = f"{name} must be at least 1, not {value}"
+        raise SettingsError(msg)
+    return value
