@@ -50,6 +50,8 @@ class WorkOrder(Aggregate):
     consumed: dict[str, Quantity]
     consumed_lots: list[str]
     produced_lots: list[str]
+    inputs_since_last_report: list[str]
+    last_report_inputs: tuple[str, ...]
 
     @staticmethod
     def create_id(order_number: str) -> UUID:
@@ -117,6 +119,8 @@ class WorkOrder(Aggregate):
         self.consumed = {}
         self.consumed_lots = []
         self.produced_lots = []
+        self.inputs_since_last_report = []
+        self.last_report_inputs = ()
 
     def _ensure(self, action: str) -> None:
         if self.state not in ALLOWED_FROM[action]:
@@ -213,6 +217,8 @@ class WorkOrder(Aggregate):
         self.consumed = {**self.consumed, material_code: before + quantity}
         if lot_number not in self.consumed_lots:
             self.consumed_lots = [*self.consumed_lots, lot_number]
+        if lot_number not in self.inputs_since_last_report:
+            self.inputs_since_last_report = [*self.inputs_since_last_report, lot_number]
 
     def report_production(
         self,
@@ -243,7 +249,7 @@ class WorkOrder(Aggregate):
             scrap=scrap,
             operation=operation,
             equipment_code=equipment_code,
-            input_lots=tuple(self.consumed_lots),
+            input_lots=self.current_inputs(),
             provenance=provenance,
         )
 
@@ -262,6 +268,13 @@ class WorkOrder(Aggregate):
         self.scrap_quantity = self.scrap_quantity + scrap
         if lot_number is not None:
             self.produced_lots = [*self.produced_lots, lot_number]
+        self.last_report_inputs = input_lots
+        self.inputs_since_last_report = []
+
+    def current_inputs(self) -> tuple[str, ...]:
+        """The lots the next production report is made from: those consumed since the last report,
+        or, when nothing was consumed in between, the same inputs as the last report."""
+        return tuple(self.inputs_since_last_report) or self.last_report_inputs
 
     def complete(self, *, provenance: Provenance) -> None:
         """Ends production on the order; actuals may still be reviewed before closing."""
