@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Sequence
@@ -37,7 +38,8 @@ from domain.values import Actor, Provenance, Source
 
 log = logging.getLogger("chronicle.bus")
 
-ALONE_ATTEMPTS = 5
+ALONE_ATTEMPTS = 12
+BACKOFF_S = 0.002  # doubled on every conflict, with jitter, so two hot writers drift apart
 
 
 class ConflictError(DomainError):
@@ -294,7 +296,9 @@ class CommandBus:
     def _commit_alone(self, pending: _Pending) -> None:
         """Runs one command in its own transaction on state read fresh from the store."""
         command_id = pending.command.command_id
-        for _ in range(ALONE_ATTEMPTS):
+        for attempt in range(ALONE_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter, not secrecy
             receipt = self.app.select_receipts([command_id]).get(command_id)
             if receipt is not None:
                 pending.resolve(replayed_result(receipt))

@@ -21,6 +21,8 @@ def alembic_config(settings: Settings) -> Config:
 
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Brings the store up to `revision`; a store already there is left as it is."""
+    if settings.is_memory:
+        return
     if not settings.is_postgres:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), revision)

@@ -15,7 +15,8 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -110,3 +111,40 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             }
+
+
+class MemoryChronicleRecorder(POPOApplicationRecorder):
+    """The library's in-memory recorder with receipts, for unit tests (`MES_DATABASE_URL=memory://`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._receipts: dict[str, tuple[CommandReceipt, int | None]] = {}
+
+    def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
+        with self._database_lock:
+            for receipt in receipts:
+                if receipt.command_id in self._receipts:
+                    msg = f"command {receipt.command_id} already recorded"
+                    raise IntegrityError(msg)
+            notification_ids = super()._insert_events(stored_events, **kwargs) or []
+            position_of = {
+                (s.originator_id, s.originator_version): n for s, n in zip(stored_events, notification_ids, strict=True)
+            }
+            for receipt in receipts:
+                position = position_of.get((receipt.originator_id, receipt.originator_version))
+                self._receipts[receipt.command_id] = (receipt, position)
+            return notification_ids
+
+    def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
+        with self._database_lock:
+            found = (self._receipts.get(command_id) for command_id in command_ids)
+            return {
+                r.command_id: StoredReceipt(r.command_id, r.command_type, r.result, position)
+                for r, position in filter(None, found)
+            }
+
+
+class MemoryFactory(POPOFactory):
+    def application_recorder(self) -> ApplicationRecorder:
+        return MemoryChronicleRecorder()

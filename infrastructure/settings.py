@@ -67,16 +67,23 @@ class Settings:
     def validate(self) -> None:
         for name, url in (("MES_DATABASE_URL", self.database_url), ("MES_ADMIN_DATABASE_URL", self.admin_database_url)):
             scheme = urlsplit(url).scheme
-            if scheme not in ("sqlite", "postgresql", "postgres"):
-                msg = f"{name} must start with sqlite:/// or postgresql://, not {scheme or url!r}"
+            if scheme not in ("sqlite", "postgresql", "postgres", "memory"):
+                msg = f"{name} must start with sqlite:///, postgresql:// or memory://, not {scheme or url!r}"
                 raise SettingsError(msg)
-        if self.is_postgres != (urlsplit(self.admin_database_url).scheme != "sqlite"):
+        if urlsplit(self.database_url).scheme.startswith("postgres") != urlsplit(
+            self.admin_database_url
+        ).scheme.startswith("postgres"):
             msg = "MES_ADMIN_DATABASE_URL must point at the same kind of store as MES_DATABASE_URL"
             raise SettingsError(msg)
 
     @property
     def is_postgres(self) -> bool:
-        return urlsplit(self.database_url).scheme != "sqlite"
+        return urlsplit(self.database_url).scheme.startswith("postgres")
+
+    @property
+    def is_memory(self) -> bool:
+        """The library's in-memory store: nothing survives the process (unit tests only)."""
+        return urlsplit(self.database_url).scheme == "memory"
 
     @property
     def sqlite_path(self) -> Path:
@@ -102,7 +109,9 @@ class Settings:
             "TRANSCODER_TOPIC": "infrastructure.transcoding:MsgspecTranscoder",
             "MAPPER_TOPIC": "infrastructure.transcoding:TypedMapper",
         }
-        if self.is_postgres:
+        if self.is_memory:
+            env["PERSISTENCE_MODULE"] = "infrastructure.persistence:MemoryFactory"
+        elif self.is_postgres:
             target = self.postgres()
             env |= {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
