@@ -6,9 +6,9 @@ hand (`alembic -c alembic.ini upgrade head`), the settings are read from the env
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine, text
 
+from alembic import context
 from infrastructure.settings import Settings
 
 settings: Settings = context.config.attributes.get("settings") or Settings.from_env()

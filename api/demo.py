@@ -29,8 +29,10 @@ def run_shift(runtime: Runtime, out: TextIO) -> None:
         mark = "=" if result.replayed else "+"
         out.write(f"[{number:3d}/{len(steps)}] {mark} {step.title:<58} position {result.position}\n")
     if replayed:
-        out.write(f"\n{replayed} of {len(steps)} commands had run before: answered from their receipts, "
-                  "nothing recorded twice.\n")
+        out.write(
+            f"\n{replayed} of {len(steps)} commands had run before: answered from their receipts, "
+            "nothing recorded twice.\n"
+        )
 
 
 def print_summary(runtime: Runtime, out: TextIO) -> None:
@@ -41,8 +43,12 @@ def print_summary(runtime: Runtime, out: TextIO) -> None:
     for notification in app.recorder.select_notifications(start=1, limit=1_000_000):
         kind = notification.topic.rsplit(":", 1)[-1]
         topics[kind] += 1
-        if kind in ("MaterialLot.Received", "MaterialLot.Produced", "MaterialLot.CreatedBySplit",
-                    "MaterialLot.CreatedByMerge"):
+        if kind in (
+            "MaterialLot.Received",
+            "MaterialLot.Produced",
+            "MaterialLot.CreatedBySplit",
+            "MaterialLot.CreatedByMerge",
+        ):
             lot_numbers.append(app.repository.get(notification.originator_id).lot_number)
         if kind == "WorkOrder.Created":
             orders.append(app.repository.get(notification.originator_id).order_number)
@@ -51,16 +57,20 @@ def print_summary(runtime: Runtime, out: TextIO) -> None:
     for kind, count in sorted(topics.items()):
         out.write(f"  {kind:<34} {count:5d}\n")
 
-    out.write(f"\nLots ({len(lot_numbers)}):\n  {'lot':<14} {'material':<12} {'quantity':>12}  {'status':<10} location\n")
+    out.write(f"\nLots ({len(lot_numbers)}):\n")
+    out.write(f"  {'lot':<14} {'material':<12} {'quantity':>12}  {'status':<10} location\n")
     for number in lot_numbers:
         lot: MaterialLot = app.repository.get(lot_id(number))
         out.write(f"  {number:<14} {lot.material_code:<12} {lot.quantity!s:>12}  {lot.status:<10} {lot.location}\n")
 
-    out.write(f"\nWork orders ({len(orders)}):\n  {'order':<14} {'product':<10} {'state':<10} {'good':>10} {'scrap':>8}\n")
+    out.write(f"\nWork orders ({len(orders)}):\n")
+    out.write(f"  {'order':<14} {'product':<10} {'state':<10} {'good':>10} {'scrap':>8}\n")
     for number in orders:
         order: WorkOrder = app.repository.get(work_order_id(number))
-        out.write(f"  {number:<14} {order.product_code:<10} {order.state:<10} "
-                  f"{order.good_quantity!s:>10} {order.scrap_quantity.value:>8}\n")
+        out.write(
+            f"  {number:<14} {order.product_code:<10} {order.state:<10} "
+            f"{order.good_quantity!s:>10} {order.scrap_quantity.value:>8}\n"
+        )
 
     pallet = FINISHED_PALLETS[0]
     out.write(f"\nWhat went into pallet {pallet} (from the events):\n")

@@ -54,19 +54,51 @@ def plant_model(s: ShiftScript) -> Iterator[Step]:
     yield s.step("site", c.RegisterEquipment, code=SITE, name="Springfield beverage plant", level=EquipmentLevel.SITE)
     for area, name in (("PROC", "Syrup room"), ("PACK", "Packaging hall")):
         yield s.step(
-            f"area {area}", c.RegisterEquipment, code=f"{SITE}.{area}", name=name,
-            level=EquipmentLevel.AREA, parent_code=SITE,
+            f"area {area}",
+            c.RegisterEquipment,
+            code=f"{SITE}.{area}",
+            name=name,
+            level=EquipmentLevel.AREA,
+            parent_code=SITE,
         )
-    yield s.step("line MIX", c.RegisterEquipment, code=f"{SITE}.PROC.MIX", name="Mixing",
-                 level=EquipmentLevel.PRODUCTION_LINE, parent_code=f"{SITE}.PROC")
-    yield s.step("line L1", c.RegisterEquipment, code=f"{SITE}.PACK.L1", name="Bottling line 1",
-                 level=EquipmentLevel.PRODUCTION_LINE, parent_code=f"{SITE}.PACK")
-    yield s.step("mixer", c.RegisterEquipment, code="MIXER-1", name="Syrup mixer 1",
-                 level=EquipmentLevel.WORK_CELL, parent_code=f"{SITE}.PROC.MIX")
-    for code, name in (("FILLER-1", "Rotary filler"), ("CAPPER-1", "Capper"),
-                       ("PACKER-1", "Case packer"), ("PALLETISER-1", "Palletiser")):
-        yield s.step(f"work cell {code}", c.RegisterEquipment, code=code, name=name,
-                     level=EquipmentLevel.WORK_CELL, parent_code=f"{SITE}.PACK.L1")
+    yield s.step(
+        "line MIX",
+        c.RegisterEquipment,
+        code=f"{SITE}.PROC.MIX",
+        name="Mixing",
+        level=EquipmentLevel.PRODUCTION_LINE,
+        parent_code=f"{SITE}.PROC",
+    )
+    yield s.step(
+        "line L1",
+        c.RegisterEquipment,
+        code=f"{SITE}.PACK.L1",
+        name="Bottling line 1",
+        level=EquipmentLevel.PRODUCTION_LINE,
+        parent_code=f"{SITE}.PACK",
+    )
+    yield s.step(
+        "mixer",
+        c.RegisterEquipment,
+        code="MIXER-1",
+        name="Syrup mixer 1",
+        level=EquipmentLevel.WORK_CELL,
+        parent_code=f"{SITE}.PROC.MIX",
+    )
+    for code, name in (
+        ("FILLER-1", "Rotary filler"),
+        ("CAPPER-1", "Capper"),
+        ("PACKER-1", "Case packer"),
+        ("PALLETISER-1", "Palletiser"),
+    ):
+        yield s.step(
+            f"work cell {code}",
+            c.RegisterEquipment,
+            code=code,
+            name=name,
+            level=EquipmentLevel.WORK_CELL,
+            parent_code=f"{SITE}.PACK.L1",
+        )
 
 
 def materials(s: ShiftScript) -> Iterator[Step]:
@@ -84,8 +116,15 @@ def materials(s: ShiftScript) -> Iterator[Step]:
         ("COLA-PAL", "Cola pallet 100 cases", "pal"),
     ):
         conversions = [c.ConversionIn("bag", Decimal(25))] if code == "SUGAR" else []
-        yield s.step(f"material {code}", c.DefineMaterial, minutes=1, code=code, name=name, base_unit=unit,
-                     conversions=conversions)
+        yield s.step(
+            f"material {code}",
+            c.DefineMaterial,
+            minutes=1,
+            code=code,
+            name=name,
+            base_unit=unit,
+            conversions=conversions,
+        )
 
 
 def receipts(s: ShiftScript, today: date) -> Iterator[Step]:
@@ -102,36 +141,92 @@ def receipts(s: ShiftScript, today: date) -> Iterator[Step]:
         ("LBL-24-0100", "LABEL", q(5000, "ea"), "PR-312"),
         ("CTN-24-0077", "CARTON", q(400, "ea"), "BX-42"),
     ):
-        yield s.step(f"receive {lot}", c.ReceiveLot, minutes=1, lot_number=lot, material_code=material,
-                     quantity=quantity, location="WH-RAW", supplier_lot=supplier, expiry=expiry)
-    yield s.step("merge the two sugar lots into one silo", c.MergeLots, lot_numbers=[RAW_SUGAR_LOT, "SUG-24-0118"],
-                 new_lot_number="SUG-SILO-1", location="SILO-1")
-    yield s.step("label lot LBL-24-0100 on hold", c.HoldLot, lot_number="LBL-24-0100",
-                 reason="print defect: barcode unreadable on sample of 20")
-    yield s.step("scrap damaged caps", c.ScrapLot, lot_number="CAP-24-0210", quantity=q(200, "ea"),
-                 reason="forklift damage, crushed carton")
+        yield s.step(
+            f"receive {lot}",
+            c.ReceiveLot,
+            minutes=1,
+            lot_number=lot,
+            material_code=material,
+            quantity=quantity,
+            location="WH-RAW",
+            supplier_lot=supplier,
+            expiry=expiry,
+        )
+    yield s.step(
+        "merge the two sugar lots into one silo",
+        c.MergeLots,
+        lot_numbers=[RAW_SUGAR_LOT, "SUG-24-0118"],
+        new_lot_number="SUG-SILO-1",
+        location="SILO-1",
+    )
+    yield s.step(
+        "label lot LBL-24-0100 on hold",
+        c.HoldLot,
+        lot_number="LBL-24-0100",
+        reason="print defect: barcode unreadable on sample of 20",
+    )
+    yield s.step(
+        "scrap damaged caps",
+        c.ScrapLot,
+        lot_number="CAP-24-0210",
+        quantity=q(200, "ea"),
+        reason="forklift damage, crushed carton",
+    )
 
 
-def order(s: ShiftScript, number: str, product: str, planned: c.QuantityIn,
-          bom: list[tuple[str, str, str]], ops: list[tuple[int, str, str, str]]) -> Iterator[Step]:
-    yield s.step(f"create {number}", c.CreateWorkOrder, order_number=number, product_code=product,
-                 planned_quantity=planned,
-                 bill_of_materials=[c.BomLineIn(m, Decimal(per), unit) for m, per, unit in bom],
-                 routing=[c.OperationIn(seq, name, eq, Decimal(ct)) for seq, name, eq, ct in ops])
+def order(
+    s: ShiftScript,
+    number: str,
+    product: str,
+    planned: c.QuantityIn,
+    bom: list[tuple[str, str, str]],
+    ops: list[tuple[int, str, str, str]],
+) -> Iterator[Step]:
+    yield s.step(
+        f"create {number}",
+        c.CreateWorkOrder,
+        order_number=number,
+        product_code=product,
+        planned_quantity=planned,
+        bill_of_materials=[c.BomLineIn(m, Decimal(per), unit) for m, per, unit in bom],
+        routing=[c.OperationIn(seq, name, eq, Decimal(ct)) for seq, name, eq, ct in ops],
+    )
     yield s.step(f"release {number}", c.ReleaseWorkOrder, order_number=number)
     yield s.step(f"start {number}", c.StartWorkOrder, order_number=number)
 
 
 def consume(s: ShiftScript, number: str, lot: str, quantity: c.QuantityIn, operation: int = 10) -> Step:
-    return s.step(f"{number} consumes {quantity.value} {quantity.unit} of {lot}", c.ConsumeMaterial,
-                  order_number=number, lot_number=lot, quantity=quantity, operation=operation)
+    return s.step(
+        f"{number} consumes {quantity.value} {quantity.unit} of {lot}",
+        c.ConsumeMaterial,
+        order_number=number,
+        lot_number=lot,
+        quantity=quantity,
+        operation=operation,
+    )
 
 
-def produce(s: ShiftScript, number: str, lot: str, good: int, unit: str, scrap: int = 0,
-            operation: int = 10, location: str = "WIP") -> Step:
-    return s.step(f"{number} produces {good} {unit} as {lot}", c.ReportProduction, minutes=20, order_number=number,
-                  operation=operation, good=amount(good, unit), scrap=amount(scrap, unit), lot_number=lot,
-                  location=location)
+def produce(
+    s: ShiftScript,
+    number: str,
+    lot: str,
+    good: int,
+    unit: str,
+    scrap: int = 0,
+    operation: int = 10,
+    location: str = "WIP",
+) -> Step:
+    return s.step(
+        f"{number} produces {good} {unit} as {lot}",
+        c.ReportProduction,
+        minutes=20,
+        order_number=number,
+        operation=operation,
+        good=amount(good, unit),
+        scrap=amount(scrap, unit),
+        lot_number=lot,
+        location=location,
+    )
 
 
 def finish(s: ShiftScript, number: str) -> Iterator[Step]:
@@ -144,31 +239,50 @@ def shift(start: datetime) -> list[Step]:
     s = ShiftScript(start)
     steps = [*plant_model(s), *materials(s), *receipts(s, start.date())]
 
-    steps += order(s, "WO-SYRUP-001", "SYRUP", q(1000, "L"),
-                   [("SUGAR", "0.1", "kg"), ("CONCENTRATE", "0.05", "L"), ("WATER", "0.85", "L")],
-                   [(10, "Mix", "MIXER-1", "0.5")])
+    steps += order(
+        s,
+        "WO-SYRUP-001",
+        "SYRUP",
+        q(1000, "L"),
+        [("SUGAR", "0.1", "kg"), ("CONCENTRATE", "0.05", "L"), ("WATER", "0.85", "L")],
+        [(10, "Mix", "MIXER-1", "0.5")],
+    )
     steps += [
         consume(s, "WO-SYRUP-001", "SUG-SILO-1", q(100, "kg")),
         consume(s, "WO-SYRUP-001", "CON-24-0031", q(50, "L")),
         consume(s, "WO-SYRUP-001", "WAT-TANK-7", q(850, "L")),
         produce(s, "WO-SYRUP-001", "SYR-0001", 1000, "L", location="TANK-3"),
-        s.step("transfer half the syrup to a second tank", c.SplitLot, lot_number="SYR-0001",
-               quantity=q(400, "L"), new_lot_number="SYR-0001-B"),
+        s.step(
+            "transfer half the syrup to a second tank",
+            c.SplitLot,
+            lot_number="SYR-0001",
+            quantity=q(400, "L"),
+            new_lot_number="SYR-0001-B",
+        ),
         s.step("move SYR-0001-B to tank 4", c.MoveLot, lot_number="SYR-0001-B", location="TANK-4"),
     ]
     steps += finish(s, "WO-SYRUP-001")
 
-    steps += order(s, "WO-FILL-001", "COLA-BTL", q(4800, "ea"),
-                   [("SYRUP", "0.2", "L"), ("BOTTLE", "1", "ea"), ("CAP", "1", "ea"), ("LABEL", "1", "ea")],
-                   [(10, "Fill", "FILLER-1", "0.05"), (20, "Cap and label", "CAPPER-1", "0.05")])
+    steps += order(
+        s,
+        "WO-FILL-001",
+        "COLA-BTL",
+        q(4800, "ea"),
+        [("SYRUP", "0.2", "L"), ("BOTTLE", "1", "ea"), ("CAP", "1", "ea"), ("LABEL", "1", "ea")],
+        [(10, "Fill", "FILLER-1", "0.05"), (20, "Cap and label", "CAPPER-1", "0.05")],
+    )
     steps += [
         consume(s, "WO-FILL-001", "SYR-0001", q(600, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0450", q(3000, "ea")),
         consume(s, "WO-FILL-001", "CAP-24-0210", q(2410, "ea"), operation=20),
         consume(s, "WO-FILL-001", "LBL-24-0099", q(2410, "ea"), operation=20),
         produce(s, "WO-FILL-001", "BTL-OUT-0001", 2400, "ea", scrap=10, operation=20),
-        s.step("hold WO-FILL-001", c.HoldWorkOrder, order_number="WO-FILL-001",
-               reason="filler nozzle 7 dripping: maintenance called"),
+        s.step(
+            "hold WO-FILL-001",
+            c.HoldWorkOrder,
+            order_number="WO-FILL-001",
+            reason="filler nozzle 7 dripping: maintenance called",
+        ),
         s.step("resume WO-FILL-001", c.ResumeWorkOrder, minutes=25, order_number="WO-FILL-001"),
         consume(s, "WO-FILL-001", "SYR-0001-B", q(400, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0451", q(2000, "ea")),
@@ -178,8 +292,14 @@ def shift(start: datetime) -> list[Step]:
     ]
     steps += finish(s, "WO-FILL-001")
 
-    steps += order(s, "WO-PACK-001", "COLA-CS", q(200, "cs"),
-                   [("COLA-BTL", "24", "ea"), ("CARTON", "1", "ea")], [(10, "Case pack", "PACKER-1", "2")])
+    steps += order(
+        s,
+        "WO-PACK-001",
+        "COLA-CS",
+        q(200, "cs"),
+        [("COLA-BTL", "24", "ea"), ("CARTON", "1", "ea")],
+        [(10, "Case pack", "PACKER-1", "2")],
+    )
     for i, bottles in enumerate(("BTL-OUT-0001", "BTL-OUT-0002"), start=1):
         steps += [
             consume(s, "WO-PACK-001", bottles, q(2400, "ea")),
@@ -188,8 +308,9 @@ def shift(start: datetime) -> list[Step]:
         ]
     steps += finish(s, "WO-PACK-001")
 
-    steps += order(s, "WO-PAL-001", "COLA-PAL", q(2, "pal"),
-                   [("COLA-CS", "100", "cs")], [(10, "Palletise", "PALLETISER-1", "60")])
+    steps += order(
+        s, "WO-PAL-001", "COLA-PAL", q(2, "pal"), [("COLA-CS", "100", "cs")], [(10, "Palletise", "PALLETISER-1", "60")]
+    )
     for i, pallet in enumerate(FINISHED_PALLETS, start=1):
         steps += [
             consume(s, "WO-PAL-001", f"CS-000{i}", q(100, "cs")),

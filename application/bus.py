@@ -111,7 +111,11 @@ class _Batch:
         self.done: list[_Done] = []
 
     def run(self, pending: _Pending) -> bool:
-        """Runs one command; False when it was refused (its future then holds the error)."""
+        """Runs one command; False when it was refused or found already done (its future is then settled).
+
+        Receipts are not looked up before a command runs: a repeat that runs again without breaking
+        a rule fails on the receipt's unique key at commit time, and the retry answers it.
+        """
         command = pending.command
         provenance = Provenance(
             actor=pending.context.actor,
@@ -126,7 +130,13 @@ class _Batch:
         except DomainError as error:
             if scope.has_partial_changes():
                 self._rebuild(scope.shared)
-            pending.fail(error)
+            # A repeat of a command that already ran may break a rule the first run changed (the
+            # lot it created exists now): answer it from its receipt instead.
+            receipt = self.app.select_receipts([command.command_id]).get(command.command_id)
+            if receipt is not None:
+                pending.resolve(replayed_result(receipt))
+            else:
+                pending.fail(error)
             return False
         except Exception as error:
             log.exception("command %s (%s) failed", command.command_id, pending.command_type)
@@ -260,15 +270,12 @@ class CommandBus:
 
     def _commit(self, batch: Sequence[_Pending]) -> None:
         started = time.perf_counter()
-        receipts = self.app.select_receipts([p.command.command_id for p in batch])
         first_of: dict[str, _Pending] = {}
         runnable: list[_Pending] = []
         repeats: list[_Pending] = []
         for pending in batch:
             command_id = pending.command.command_id
-            if command_id in receipts:
-                pending.resolve(replayed_result(receipts[command_id]))
-            elif command_id in first_of:
+            if command_id in first_of:
                 repeats.append(pending)
             else:
                 first_of[command_id] = pending
@@ -294,26 +301,8 @@ class CommandBus:
         log.debug("committed %d commands in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
 
     def _commit_alone(self, pending: _Pending) -> None:
-        """Runs one command in its own transaction on state read fresh from the store."""
-        command_id = pending.command.command_id
-        for attempt in range(ALONE_ATTEMPTS):
-            if attempt:
-                time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter, not secrecy
-            receipt = self.app.select_receipts([command_id]).get(command_id)
-            if receipt is not None:
-                pending.resolve(replayed_result(receipt))
-                return
-            work = _Batch(self.app, None, self.clock)
-            if not work.run(pending):
-                return
-            try:
-                (result,) = work.save()
-            except IntegrityError:
-                continue
-            self.cache.evict(work.aggregates.keys())
-            pending.resolve(result)
-            return
-        pending.fail(ConflictError(f"command {command_id} kept conflicting with other writers"))
+        touched = commit_alone(self.app, self.clock, pending)
+        self.cache.evict(touched)
 
     @staticmethod
     def _answer_repeat(pending: _Pending, first: _Pending) -> None:
@@ -322,3 +311,43 @@ class CommandBus:
             pending.resolve(msgspec.structs.replace(first.outcome, replayed=True))
         else:
             pending.fail(first.outcome or ConflictError("the first attempt of this command had no outcome"))
+
+
+def commit_alone(app: Chronicle, clock: Clock, pending: _Pending) -> set[UUID]:
+    """Runs one command in its own transaction on state read fresh from the store.
+
+    Conflicts are retried with jittered backoff. Returns the ids of the aggregates it touched.
+    """
+    command_id = pending.command.command_id
+    touched: set[UUID] = set()
+    for attempt in range(ALONE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter, not secrecy
+        receipt = app.select_receipts([command_id]).get(command_id)
+        if receipt is not None:
+            pending.resolve(replayed_result(receipt))
+            return touched
+        work = _Batch(app, None, clock)
+        if not work.run(pending):
+            return touched
+        touched |= work.aggregates.keys()
+        try:
+            (result,) = work.save()
+        except IntegrityError:
+            continue
+        pending.resolve(result)
+        return touched
+    pending.fail(ConflictError(f"command {command_id} kept conflicting with other writers"))
+    return touched
+
+
+def execute_in_own_transaction(
+    app: Chronicle, clock: Clock, command: Command, context: CommandContext
+) -> CommandResult:
+    """One command, one transaction, no cache and no batching: the library's default way of working.
+
+    The bus falls back to it after a conflict; benchmarks compare the bus against it.
+    """
+    pending = _Pending(command, context)
+    commit_alone(app, clock, pending)
+    return pending.future.result()

@@ -118,20 +118,19 @@ def scrap_lot(cmd: c.ScrapLot, scope: Scope) -> Result:
 def create_work_order(cmd: c.CreateWorkOrder, scope: Scope) -> Result:
     scope.ensure_new(work_order_id(cmd.order_number), "work order", cmd.order_number)
     product = scope.material(cmd.product_code)
+    bill_of_materials = []
     for line in cmd.bill_of_materials:
-        scope.material(line.material_code)
+        # Kept in the component's base unit: consumption is reported in it.
+        per_unit = scope.material(line.material_code).to_base(Quantity(line.quantity_per_unit, line.unit))
+        bill_of_materials.append(BomLine(line.material_code, per_unit.value, per_unit.unit))
     for op in cmd.routing:
         scope.equipment(op.equipment_code).ensure_in_service()
     order = WorkOrder.create(
         order_number=cmd.order_number,
         product_code=product.code,
         planned_quantity=product.to_base(_quantity(cmd.planned_quantity)),
-        bill_of_materials=[
-            BomLine(line.material_code, line.quantity_per_unit, line.unit) for line in cmd.bill_of_materials
-        ],
-        routing=[
-            Operation(op.sequence, op.name, op.equipment_code, op.ideal_cycle_time_s) for op in cmd.routing
-        ],
+        bill_of_materials=bill_of_materials,
+        routing=[Operation(op.sequence, op.name, op.equipment_code, op.ideal_cycle_time_s) for op in cmd.routing],
         provenance=scope.provenance,
     )
     scope.add(order)
@@ -152,12 +151,20 @@ def _order_transition(action: str) -> Callable[[Any, Scope], Result]:
     return transition
 
 
+def _equipment_for(scope: Scope, order: WorkOrder, operation: int, code: str | None) -> str:
+    """The equipment named in a report (it must exist and be in service), else the operation's own."""
+    if code is None:
+        return order.operation(operation).equipment_code
+    scope.equipment(code).ensure_in_service()
+    return code
+
+
 def consume_material(cmd: c.ConsumeMaterial, scope: Scope) -> Result:
     """Takes material from a lot into a running order: the lot and the order change together."""
     order = scope.work_order(cmd.order_number)
     lot = scope.lot(cmd.lot_number)
     quantity = scope.material(lot.material_code).to_base(_quantity(cmd.quantity))
-    equipment_code = cmd.equipment_code or order.operation(cmd.operation).equipment_code
+    equipment_code = _equipment_for(scope, order, cmd.operation, cmd.equipment_code)
     order.report_consumption(
         lot_number=lot.lot_number,
         material_code=lot.material_code,
@@ -184,7 +191,7 @@ def report_production(cmd: c.ReportProduction, scope: Scope) -> Result:
     scrap = product.to_base(_quantity(cmd.scrap)) if cmd.scrap else Quantity.zero(good.unit)
     if cmd.lot_number and good:
         scope.ensure_new(lot_id(cmd.lot_number), "lot", cmd.lot_number)
-    equipment_code = cmd.equipment_code or order.operation(cmd.operation).equipment_code
+    equipment_code = _equipment_for(scope, order, cmd.operation, cmd.equipment_code)
     input_lots = order.current_inputs()
     order.report_production(
         lot_number=cmd.lot_number,

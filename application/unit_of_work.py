@@ -113,4 +113,4 @@ class Scope:
 
     def has_partial_changes(self) -> bool:
         """Whether a failed command left events on objects that the batch or the cache still holds."""
-        return any(self.touched[i].pending_events for i in self.shared)  # type: ignore[attr-defined]
+        return any(self.touched[i].pending_events for i in self.shared)

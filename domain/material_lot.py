@@ -82,8 +82,11 @@ class MaterialLot(Aggregate):
         quantity: Quantity
         location: str
         expiry: date | None
+        supplier_lot: str | None
         parent_lot: str
         parent_status: LotStatus
+        hold_reason: str | None
+        status_before_hold: LotStatus | None
         provenance: Provenance
 
     class CreatedByMerge(Aggregate.Created):
@@ -109,6 +112,8 @@ class MaterialLot(Aggregate):
         expiry: date | None = None,
         quarantined: bool = False,
         parent_status: LotStatus = LotStatus.AVAILABLE,
+        hold_reason: str | None = None,
+        status_before_hold: LotStatus | None = None,
         **links: object,
     ) -> None:
         self.lot_number = lot_number
@@ -118,8 +123,8 @@ class MaterialLot(Aggregate):
         self.supplier_lot = supplier_lot
         self.expiry = expiry
         self.status = LotStatus.QUARANTINE if quarantined else parent_status
-        self.hold_reason = None
-        self.status_before_hold = None
+        self.hold_reason = hold_reason
+        self.status_before_hold = status_before_hold
 
     @staticmethod
     def id_for(lot_number: str) -> UUID:
@@ -273,7 +278,7 @@ class MaterialLot(Aggregate):
             self.status = status_when_empty
 
     def split(self, quantity: Quantity, *, into_lot: str, provenance: Provenance) -> MaterialLot:
-        """Splits part of the lot off into a new lot that keeps this lot's status and expiry."""
+        """Splits part of the lot off into a new lot that keeps this lot's status, hold and expiry."""
         if self.status in _FINISHED:
             raise IllegalLotTransitionError(self.lot_number, "split", self.status)
         self._ensure_quantity(quantity)
@@ -290,8 +295,11 @@ class MaterialLot(Aggregate):
             quantity=quantity,
             location=self.location,
             expiry=self.expiry,
+            supplier_lot=self.supplier_lot,
             parent_lot=self.lot_number,
             parent_status=self.status,
+            hold_reason=self.hold_reason,
+            status_before_hold=self.status_before_hold,
             provenance=provenance,
         )
 
@@ -331,7 +339,8 @@ class MaterialLot(Aggregate):
         self.hold_reason = reason
 
     def release(self, *, reason: str, provenance: Provenance) -> None:
-        """Makes a held or quarantined lot available for use."""
+        """Lifts a hold (back to Available, or to Quarantine if it was held there), or releases a
+        quarantined lot after inspection."""
         _require_reason(reason, "releasing a lot")
         if self.status not in (LotStatus.ON_HOLD, LotStatus.QUARANTINE):
             raise IllegalLotTransitionError(self.lot_number, "release", self.status)
@@ -339,7 +348,10 @@ class MaterialLot(Aggregate):
 
     @event("Released")
     def _released(self, reason: str, provenance: Provenance) -> None:
-        self.status = LotStatus.AVAILABLE
+        if self.status is LotStatus.ON_HOLD and self.status_before_hold is LotStatus.QUARANTINE:
+            self.status = LotStatus.QUARANTINE
+        else:
+            self.status = LotStatus.AVAILABLE
         self.hold_reason = None
         self.status_before_hold = None
 

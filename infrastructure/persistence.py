@@ -43,8 +43,13 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {RECEIPTS_TABLE} "  # noqa: S608 - a constant table name
                 "(command_id, command_type, result, originator_id, originator_version) VALUES (?,?,?,?,?)",
                 [
-                    (r.command_id, r.command_type, r.result, r.originator_id.hex if r.originator_id else None,
-                     r.originator_version)
+                    (
+                        r.command_id,
+                        r.command_type,
+                        r.result,
+                        r.originator_id.hex if r.originator_id else None,
+                        r.originator_version,
+                    )
                     for r in receipts
                 ],
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Settings:
     admin_database_url: str
     app_role: str = "chronicle_app"
     pool_size: int = 4
+    pool_max_overflow: int = 4
     max_batch: int = 512
 
     @classmethod
@@ -59,6 +61,7 @@ class Settings:
             admin_database_url=admin,
             app_role=env.get("MES_APP_ROLE", "chronicle_app"),
             pool_size=_positive_int(env, "MES_POOL_SIZE", 4),
+            pool_max_overflow=_positive_int(env, "MES_POOL_MAX_OVERFLOW", 4),
             max_batch=_positive_int(env, "MES_MAX_BATCH", 512),
         )
         settings.validate()
@@ -94,7 +97,7 @@ class Settings:
         return parse_postgres_url(self.admin_database_url if admin else self.database_url)
 
     def with_database_url(self, url: str, admin_url: str | None = None) -> Settings:
-        return Settings(url, admin_url or url, self.app_role, self.pool_size, self.max_batch)
+        return dataclasses.replace(self, database_url=url, admin_database_url=admin_url or url)
 
     def sqlalchemy_url(self) -> str:
         """The URL alembic migrates with: the admin role on PostgreSQL."""
@@ -123,9 +126,8 @@ class Settings:
                 "POSTGRES_PASSWORD": target.password,
                 "POSTGRES_SCHEMA": target.schema,
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
-                "POSTGRES_MAX_OVERFLOW": "4",
+                "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
                 "POSTGRES_LOCK_TIMEOUT": "10",
-                "POSTGRES_PRE_PING": "y",
             }
         else:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)

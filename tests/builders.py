@@ -40,31 +40,56 @@ def plant_commands() -> list[c.Command]:
     """A site with one line and two work cells, three materials, and raw lots to make a blend from."""
     return [
         c.RegisterEquipment(command_id=next_id(), code="S1", name="Site", level=EquipmentLevel.SITE),
-        c.RegisterEquipment(command_id=next_id(), code="S1.A", name="Area", level=EquipmentLevel.AREA,
-                            parent_code="S1"),
-        c.RegisterEquipment(command_id=next_id(), code="S1.A.L1", name="Line", level=EquipmentLevel.PRODUCTION_LINE,
-                            parent_code="S1.A"),
-        c.RegisterEquipment(command_id=next_id(), code="MIX", name="Mixer", level=EquipmentLevel.WORK_CELL,
-                            parent_code="S1.A.L1"),
-        c.RegisterEquipment(command_id=next_id(), code="FILL", name="Filler", level=EquipmentLevel.WORK_CELL,
-                            parent_code="S1.A.L1"),
-        c.DefineMaterial(command_id=next_id(), code="SUGAR", name="Sugar", base_unit="kg",
-                         conversions=[c.ConversionIn("bag", Decimal(25))]),
+        c.RegisterEquipment(
+            command_id=next_id(), code="S1.A", name="Area", level=EquipmentLevel.AREA, parent_code="S1"
+        ),
+        c.RegisterEquipment(
+            command_id=next_id(), code="S1.A.L1", name="Line", level=EquipmentLevel.PRODUCTION_LINE, parent_code="S1.A"
+        ),
+        c.RegisterEquipment(
+            command_id=next_id(), code="MIX", name="Mixer", level=EquipmentLevel.WORK_CELL, parent_code="S1.A.L1"
+        ),
+        c.RegisterEquipment(
+            command_id=next_id(), code="FILL", name="Filler", level=EquipmentLevel.WORK_CELL, parent_code="S1.A.L1"
+        ),
+        c.DefineMaterial(
+            command_id=next_id(),
+            code="SUGAR",
+            name="Sugar",
+            base_unit="kg",
+            conversions=[c.ConversionIn("bag", Decimal(25))],
+        ),
         c.DefineMaterial(command_id=next_id(), code="WATER", name="Water", base_unit="L"),
         c.DefineMaterial(command_id=next_id(), code="SYRUP", name="Syrup", base_unit="L"),
     ]
 
 
-def receive(lot_number: str, material: str = "SUGAR", value: str | int = 100, unit: str = "kg",
-            expiry: date | None = None, quarantined: bool = False) -> c.ReceiveLot:
-    return c.ReceiveLot(command_id=next_id(), lot_number=lot_number, material_code=material,
-                        quantity=q_in(value, unit), location="WH", supplier_lot=f"SUP-{lot_number}",
-                        expiry=expiry, quarantined=quarantined)
+def receive(
+    lot_number: str,
+    material: str = "SUGAR",
+    value: str | int = 100,
+    unit: str = "kg",
+    expiry: date | None = None,
+    quarantined: bool = False,
+) -> c.ReceiveLot:
+    return c.ReceiveLot(
+        command_id=next_id(),
+        lot_number=lot_number,
+        material_code=material,
+        quantity=q_in(value, unit),
+        location="WH",
+        supplier_lot=f"SUP-{lot_number}",
+        expiry=expiry,
+        quarantined=quarantined,
+    )
 
 
 def create_order(order_number: str, planned: int = 100) -> c.CreateWorkOrder:
     return c.CreateWorkOrder(
-        command_id=next_id(), order_number=order_number, product_code="SYRUP", planned_quantity=q_in(planned, "L"),
+        command_id=next_id(),
+        order_number=order_number,
+        product_code="SYRUP",
+        planned_quantity=q_in(planned, "L"),
         bill_of_materials=[c.BomLineIn("SUGAR", Decimal("0.2"), "kg"), c.BomLineIn("WATER", Decimal("0.8"), "L")],
         routing=[c.OperationIn(10, "Mix", "MIX", Decimal("0.5"))],
     )
@@ -79,11 +104,17 @@ def running_order(order_number: str, planned: int = 100) -> list[c.Command]:
 
 
 def consume(order_number: str, lot_number: str, value: str | int, unit: str = "kg") -> c.ConsumeMaterial:
-    return c.ConsumeMaterial(command_id=next_id(), order_number=order_number, lot_number=lot_number,
-                             quantity=q_in(value, unit), operation=10)
+    return c.ConsumeMaterial(
+        command_id=next_id(), order_number=order_number, lot_number=lot_number, quantity=q_in(value, unit), operation=10
+    )
 
 
 def produce(order_number: str, lot_number: str, good: str | int, scrap: str | int = 0) -> c.ReportProduction:
-    return c.ReportProduction(command_id=next_id(), order_number=order_number, operation=10,
-                              good=c.AmountIn(Decimal(good), "L"), scrap=c.AmountIn(Decimal(scrap), "L"),
-                              lot_number=lot_number)
+    return c.ReportProduction(
+        command_id=next_id(),
+        order_number=order_number,
+        operation=10,
+        good=c.AmountIn(Decimal(good), "L"),
+        scrap=c.AmountIn(Decimal(scrap), "L"),
+        lot_number=lot_number,
+    )

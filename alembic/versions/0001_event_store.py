@@ -12,7 +12,6 @@ Create Date: 2026-11-25
 from __future__ import annotations
 
 from alembic import op
-
 from infrastructure.settings import Settings
 
 revision = "0001"

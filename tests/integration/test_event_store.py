@@ -55,8 +55,14 @@ def test_a_save_that_conflicts_on_one_aggregate_records_none_of_them(runtime: Ru
     runtime.app.save(fresh_order)
 
     lot.consume(qty(10, "kg"), order_number="WO-1", operation=10, equipment_code="MIX", provenance=provenance())
-    stale_order.report_consumption(lot_number="SUG-1", material_code="SUGAR", quantity=qty(10, "kg"), operation=10,
-                                   equipment_code="MIX", provenance=provenance())
+    stale_order.report_consumption(
+        lot_number="SUG-1",
+        material_code="SUGAR",
+        quantity=qty(10, "kg"),
+        operation=10,
+        equipment_code="MIX",
+        provenance=provenance(),
+    )
     with pytest.raises(IntegrityError):
         runtime.app.save(lot, stale_order)
 
@@ -100,8 +106,9 @@ def test_concurrent_writers_in_two_processes_lose_nothing(open_runtime: Callable
     run(first, *[receive(f"W-{i}", material="WATER", value=1000, unit="L") for i in range(4)])
     commands = [consume("WO-1", f"W-{i % 4}", 1, unit="L") for i in range(80)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda ic: (first if ic[0] % 2 else second).bus.execute(ic[1], context()),
-                                enumerate(commands)))
+        results = list(
+            pool.map(lambda ic: (first if ic[0] % 2 else second).bus.execute(ic[1], context()), enumerate(commands))
+        )
     assert len({r.position for r in results}) == 80
     order: WorkOrder = first.app.repository.get(work_order_id("WO-1"))
     assert order.consumed["WATER"] == qty(80, "L")
@@ -198,12 +205,14 @@ class Sample(Aggregate):
 def test_an_event_stored_by_an_older_version_is_upcast_when_read(runtime: Runtime) -> None:
     sample_id = lot_id("SAMPLE-1")
     v1_state = msgspec.json.encode(
-        {"timestamp": "2025-01-02T03:04:05Z", "originator_topic": f"{__name__}:Sample", "lot_number": "L-9",
-         "amount": "12.5"}
+        {
+            "timestamp": "2025-01-02T03:04:05Z",
+            "originator_topic": f"{__name__}:Sample",
+            "lot_number": "L-9",
+            "amount": "12.5",
+        }
     )
-    runtime.app.recorder.insert_events(
-        [StoredEvent(sample_id, 1, f"{__name__}:Sample.Taken", v1_state)]
-    )
+    runtime.app.recorder.insert_events([StoredEvent(sample_id, 1, f"{__name__}:Sample.Taken", v1_state)])
     sample: Sample = runtime.app.repository.get(sample_id)
     assert (sample.lot_number, sample.amount, sample.unit) == ("L-9", Decimal("12.5"), "g")
 
