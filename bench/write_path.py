@@ -3,8 +3,11 @@
 Each client repeatedly sends ConsumeMaterial for its own work order and lot (two aggregates per
 command, no hot spot), so the figures compare ways of committing, not contention. Baselines:
 
-- own-transaction: the same handlers, one `save()` per command, the library's default way;
-- raw-insert: psycopg inserting one event-sized row per transaction, nothing else.
+- bus without batching: the same bus and aggregate cache, one transaction per command
+  (`max_batch=1`): the gain of group commit alone;
+- own transaction: the same handlers, one `save()` per command with aggregates reloaded from the
+  store, the library's default way (its cost grows with each aggregate's history);
+- raw insert: psycopg inserting one event-sized row per transaction, nothing else.
 
 Run: `python -m bench.write_path [--quick] [--clients 1,16,64] [--json PATH]` with MES_DATABASE_URL
 pointing at a PostgreSQL database (default postgresql://postgres@127.0.0.1:5432/test). It works
@@ -14,6 +17,7 @@ in a schema of its own, dropped at the end.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -126,11 +130,11 @@ def drive(clients: int, per_client: int, send: Callable[[int, int], object]) -> 
         return time.perf_counter() - started
 
 
-def bench_bus(runtime: Runtime, clients: int, per_client: int) -> Figure:
-    tag = f"bus{clients}"
+def bench_bus(runtime: Runtime, clients: int, per_client: int, path: str = "group-commit bus") -> Figure:
+    tag = f"bus{runtime.settings.max_batch}-{clients}"
     pairs = seed(runtime, clients, per_client, tag)
     seconds = drive(clients, per_client, lambda i, n: runtime.bus.execute(consume(*pairs[i], n, tag), CONTEXT))
-    return Figure("group-commit bus", clients, clients * per_client, seconds)
+    return Figure(path, clients, clients * per_client, seconds)
 
 
 def bench_own_transaction(runtime: Runtime, clients: int, per_client: int) -> Figure:
@@ -188,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     migrate(settings)
     runtime = build_runtime(settings)
+    unbatched = build_runtime(dataclasses.replace(settings, max_batch=1))
     figures: list[Figure] = []
     try:
         for clients in client_counts:
@@ -195,12 +200,14 @@ def main(argv: list[str] | None = None) -> int:
             for label, measure in (
                 ("raw", lambda n=clients, k=per_client: bench_raw_insert(base.conninfo(), schema, n, k)),
                 ("own", lambda n=clients, k=per_client: bench_own_transaction(runtime, n, k)),
+                ("unbatched", lambda n=clients, k=per_client: bench_bus(unbatched, n, k, "bus without batching")),
                 ("bus", lambda n=clients, k=per_client: bench_bus(runtime, n, k)),
             ):
                 print(f"  measuring {label} at {clients} clients ...", file=sys.stderr, flush=True)
                 figures.append(measure())
     finally:
         runtime.close()
+        unbatched.close()
         with psycopg.connect(base.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
@@ -208,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     for clients in client_counts:
         at = {f.path: f for f in figures if f.clients == clients}
         raw, own = at["raw psycopg insert"], at["own transaction per command"]
+        unbatched_figure = at["bus without batching"]
         rows += [
             {
                 "path": figure.path,
@@ -216,14 +224,15 @@ def main(argv: list[str] | None = None) -> int:
                 "commands_per_s": round(figure.per_second, 1),
                 "x_raw_insert": round(figure.per_second / raw.per_second, 2),
                 "x_own_transaction": round(figure.per_second / own.per_second, 2),
+                "x_unbatched": round(figure.per_second / unbatched_figure.per_second, 2),
             }
             for figure in at.values()
         ]
-    print(f"{'path':<30} {'clients':>7} {'commands':>8} {'cmd/s':>9} {'x raw':>7} {'x own-tx':>8}")
+    print(f"{'path':<30} {'clients':>7} {'commands':>8} {'cmd/s':>9} {'x raw':>7} {'x own-tx':>8} {'x unbatched':>11}")
     for row in rows:
         print(
             f"{row['path']:<30} {row['clients']:>7} {row['commands']:>8} {row['commands_per_s']:>9} "
-            f"{row['x_raw_insert']:>7} {row['x_own_transaction']:>8}"
+            f"{row['x_raw_insert']:>7} {row['x_own_transaction']:>8} {row['x_unbatched']:>11}"
         )
     report = {"benchmark": "write_path", "store": "postgresql", "rows": rows}
     print(json.dumps(report))
