@@ -79,7 +79,8 @@ def print_summary(runtime: Runtime, out: TextIO) -> None:
 
 def _print_inputs(app: Chronicle, lot_number: str, out: TextIO, depth: int) -> None:
     created = app.history(lot_id(lot_number))[0]
-    parents = [*getattr(created, "input_lots", ()), *getattr(created, "source_lots", ())]
+    inputs = [portion.lot_number for portion in getattr(created, "inputs", ())]
+    parents = [*inputs, *getattr(created, "source_lots", ())]
     if getattr(created, "parent_lot", None):
         parents.append(created.parent_lot)
     for parent in parents:

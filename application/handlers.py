@@ -192,7 +192,7 @@ def report_production(cmd: c.ReportProduction, scope: Scope) -> Result:
     if cmd.lot_number and good:
         scope.ensure_new(lot_id(cmd.lot_number), "lot", cmd.lot_number)
     equipment_code = _equipment_for(scope, order, cmd.operation, cmd.equipment_code)
-    input_lots = order.current_inputs()
+    inputs = order.current_inputs()
     order.report_production(
         lot_number=cmd.lot_number,
         good=good,
@@ -211,7 +211,7 @@ def report_production(cmd: c.ReportProduction, scope: Scope) -> Result:
             order_number=order.order_number,
             operation=cmd.operation,
             equipment_code=equipment_code,
-            input_lots=input_lots,
+            inputs=inputs,
             provenance=scope.provenance,
         )
         scope.add(lot)

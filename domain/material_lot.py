@@ -21,7 +21,7 @@ from domain.errors import (
     UnitMismatchError,
 )
 from domain.ids import lot_id
-from domain.values import LotStatus, Provenance, Quantity
+from domain.values import LotPortion, LotStatus, Provenance, Quantity
 
 _FINISHED = (LotStatus.CONSUMED, LotStatus.SCRAPPED)
 
@@ -71,7 +71,7 @@ class MaterialLot(Aggregate):
         order_number: str
         operation: int
         equipment_code: str
-        input_lots: tuple[str, ...]
+        inputs: tuple[LotPortion, ...]
         provenance: Provenance
 
     class CreatedBySplit(Aggregate.Created):
@@ -169,7 +169,7 @@ class MaterialLot(Aggregate):
         order_number: str,
         operation: int,
         equipment_code: str,
-        input_lots: Sequence[str],
+        inputs: Sequence[LotPortion],
         provenance: Provenance,
     ) -> MaterialLot:
         """Creates the output lot of a production report."""
@@ -184,7 +184,7 @@ class MaterialLot(Aggregate):
             order_number=order_number,
             operation=operation,
             equipment_code=equipment_code,
-            input_lots=tuple(input_lots),
+            inputs=tuple(inputs),
             provenance=provenance,
         )
 

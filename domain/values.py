@@ -176,3 +176,14 @@ class UnitConversion:
 
     unit: str
     factor: Decimal
+
+
+@dataclass(frozen=True)
+class LotPortion:
+    """How much of one input lot went into an output: a genealogy link.
+
+    `quantity` is None when the output shares inputs already apportioned to an earlier output of
+    the same order (nothing was consumed in between)."""
+
+    lot_number: str
+    quantity: Quantity | None

@@ -17,7 +17,7 @@ from domain.errors import (
     UnknownOperationError,
 )
 from domain.ids import work_order_id
-from domain.values import BomLine, Operation, Provenance, Quantity, RequestState
+from domain.values import BomLine, LotPortion, Operation, Provenance, Quantity, RequestState
 
 S = RequestState
 
@@ -50,8 +50,8 @@ class WorkOrder(Aggregate):
     consumed: dict[str, Quantity]
     consumed_lots: list[str]
     produced_lots: list[str]
-    inputs_since_last_report: list[str]
-    last_report_inputs: tuple[str, ...]
+    inputs_since_last_report: dict[str, Quantity]
+    last_report_inputs: tuple[LotPortion, ...]
 
     @staticmethod
     def create_id(order_number: str) -> UUID:
@@ -119,7 +119,7 @@ class WorkOrder(Aggregate):
         self.consumed = {}
         self.consumed_lots = []
         self.produced_lots = []
-        self.inputs_since_last_report = []
+        self.inputs_since_last_report = {}
         self.last_report_inputs = ()
 
     def _ensure(self, action: str) -> None:
@@ -194,6 +194,11 @@ class WorkOrder(Aggregate):
         line = self.bom_line(material_code)
         if quantity.unit != line.unit:
             raise UnitMismatchError(expected=line.unit, given=quantity.unit)
+        if not quantity.is_positive():
+            raise InvalidQuantityError(str(quantity), "must be greater than zero")
+        window = self.inputs_since_last_report.get(lot_number)
+        if window is not None and window.unit != quantity.unit:
+            raise UnitMismatchError(expected=window.unit, given=quantity.unit)
         self._material_consumed(
             lot_number=lot_number,
             material_code=material_code,
@@ -217,8 +222,8 @@ class WorkOrder(Aggregate):
         self.consumed = {**self.consumed, material_code: before + quantity}
         if lot_number not in self.consumed_lots:
             self.consumed_lots = [*self.consumed_lots, lot_number]
-        if lot_number not in self.inputs_since_last_report:
-            self.inputs_since_last_report = [*self.inputs_since_last_report, lot_number]
+        window = self.inputs_since_last_report.get(lot_number, Quantity.zero(quantity.unit))
+        self.inputs_since_last_report = {**self.inputs_since_last_report, lot_number: window + quantity}
 
     def report_production(
         self,
@@ -249,7 +254,7 @@ class WorkOrder(Aggregate):
             scrap=scrap,
             operation=operation,
             equipment_code=equipment_code,
-            input_lots=self.current_inputs(),
+            inputs=self.current_inputs(),
             provenance=provenance,
         )
 
@@ -261,20 +266,23 @@ class WorkOrder(Aggregate):
         scrap: Quantity,
         operation: int,
         equipment_code: str,
-        input_lots: tuple[str, ...],
+        inputs: tuple[LotPortion, ...],
         provenance: Provenance,
     ) -> None:
         self.good_quantity = self.good_quantity + good
         self.scrap_quantity = self.scrap_quantity + scrap
         if lot_number is not None:
             self.produced_lots = [*self.produced_lots, lot_number]
-        self.last_report_inputs = input_lots
-        self.inputs_since_last_report = []
+        self.last_report_inputs = inputs
+        self.inputs_since_last_report = {}
 
-    def current_inputs(self) -> tuple[str, ...]:
-        """The lots the next production report is made from: those consumed since the last report,
-        or, when nothing was consumed in between, the same inputs as the last report."""
-        return tuple(self.inputs_since_last_report) or self.last_report_inputs
+    def current_inputs(self) -> tuple[LotPortion, ...]:
+        """What the next production report is made from: the lots consumed since the last report
+        with their quantities, or, when nothing was consumed in between, the last report's lots
+        (shared, so without a quantity of their own)."""
+        if self.inputs_since_last_report:
+            return tuple(LotPortion(lot, qty) for lot, qty in self.inputs_since_last_report.items())
+        return tuple(LotPortion(p.lot_number, None) for p in self.last_report_inputs)
 
     def complete(self, *, provenance: Provenance) -> None:
         """Ends production on the order; actuals may still be reviewed before closing."""

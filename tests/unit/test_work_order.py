@@ -21,7 +21,7 @@ from domain.errors import (
 )
 from domain.ids import lot_id, work_order_id
 from domain.material_lot import MaterialLot
-from domain.values import BomLine, Operation, Quantity, RequestState
+from domain.values import BomLine, LotPortion, Operation, Quantity, RequestState
 from domain.work_order import ALLOWED_FROM, WorkOrder
 from tests.builders import (
     consume,
@@ -319,7 +319,7 @@ def test_good_output_without_a_lot_number_is_refused() -> None:
 def _reported_inputs(target: WorkOrder) -> tuple[str, ...]:
     (reported,) = target.collect_events()
     assert type(reported).__name__ == "ProductionReported"
-    return reported.input_lots  # type: ignore[attr-defined, no-any-return]
+    return tuple(portion.lot_number for portion in reported.inputs)  # type: ignore[attr-defined]
 
 
 def test_production_is_made_from_the_lots_consumed_since_the_last_report() -> None:
@@ -330,7 +330,11 @@ def test_production_is_made_from_the_lots_consumed_since_the_last_report() -> No
     target.collect_events()
 
     report_production(target, "OUT-1")
-    assert _reported_inputs(target) == ("LOT-S1", "LOT-W1")
+    (reported,) = target.collect_events()
+    assert reported.inputs == (  # type: ignore[attr-defined]
+        LotPortion("LOT-S1", qty(10, "kg")),
+        LotPortion("LOT-W1", qty(20, "L")),
+    )
 
     report_consumption(target, "LOT-S2", "SUGAR")
     target.collect_events()
@@ -349,7 +353,7 @@ def test_production_with_nothing_consumed_since_the_last_report_has_the_same_inp
     report_production(target, "OUT-2")
 
     assert _reported_inputs(target) == ("LOT-S1", "LOT-W1")
-    assert target.current_inputs() == ("LOT-S1", "LOT-W1")
+    assert target.current_inputs() == (LotPortion("LOT-S1", None), LotPortion("LOT-W1", None))
 
 
 def test_production_before_any_consumption_has_no_inputs() -> None:
@@ -373,10 +377,10 @@ def test_a_produced_lot_records_the_lots_it_was_made_from(memory_runtime: Runtim
         memory_runtime.bus.execute(command, context())
     memory_runtime.bus.execute(produce("WO-1", "OUT-2", 5), context())
 
-    for output in ("OUT-1", "OUT-2"):
-        created = memory_runtime.app.history(lot_id(output))[0]
-        assert isinstance(created, MaterialLot.Produced)
-        assert created.input_lots == ("LOT-S1", "LOT-W1")
+    first, second = (memory_runtime.app.history(lot_id(output))[0] for output in ("OUT-1", "OUT-2"))
+    assert isinstance(first, MaterialLot.Produced)
+    assert first.inputs == (LotPortion("LOT-S1", qty(20, "kg")), LotPortion("LOT-W1", qty(80, "L")))
+    assert second.inputs == (LotPortion("LOT-S1", None), LotPortion("LOT-W1", None))
     stored: WorkOrder = memory_runtime.app.repository.get(work_order_id("WO-1"))
     assert stored.produced_lots == ["OUT-1", "OUT-2"]
     assert stored.good_quantity == qty(105, "L")
