@@ -79,8 +79,8 @@ def print_summary(runtime: Runtime, out: TextIO) -> None:
 
 def _print_inputs(app: Chronicle, lot_number: str, out: TextIO, depth: int) -> None:
     created = app.history(lot_id(lot_number))[0]
-    inputs = [portion.lot_number for portion in getattr(created, "inputs", ())]
-    parents = [*inputs, *getattr(created, "source_lots", ())]
+    portions = [*getattr(created, "inputs", ()), *getattr(created, "sources", ())]
+    parents = [portion.lot_number for portion in portions]
     if getattr(created, "parent_lot", None):
         parents.append(created.parent_lot)
     for parent in parents:

@@ -97,7 +97,7 @@ class MaterialLot(Aggregate):
         quantity: Quantity
         location: str
         expiry: date | None
-        source_lots: tuple[str, ...]
+        sources: tuple[LotPortion, ...]
         provenance: Provenance
 
     def __init__(
@@ -214,6 +214,7 @@ class MaterialLot(Aggregate):
             source.ensure_available()
         total = sum((s.quantity for s in sources[1:]), first.quantity)
         expiries = [s.expiry for s in sources if s.expiry is not None]
+        portions = tuple(LotPortion(s.lot_number, s.quantity) for s in sources)
         for source in sources:
             source._merged_into(quantity=source.quantity, into_lot=lot_number, provenance=provenance)
         return cls._create(
@@ -224,7 +225,7 @@ class MaterialLot(Aggregate):
             quantity=total,
             location=location,
             expiry=min(expiries) if expiries else None,
-            source_lots=tuple(s.lot_number for s in sources),
+            sources=portions,
             provenance=provenance,
         )
 

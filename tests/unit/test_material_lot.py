@@ -298,7 +298,8 @@ def test_merging_pools_whole_lots_and_uses_up_the_sources() -> None:
         assert source.quantity.value == 0
         assert event_names(source) == ["MergedInto"]
     (created,) = merged.collect_events()
-    assert created.source_lots == ("LOT-A", "LOT-B")  # type: ignore[attr-defined]
+    assert [p.lot_number for p in created.sources] == ["LOT-A", "LOT-B"]  # type: ignore[attr-defined]
+    assert sum(p.quantity.value for p in created.sources) == merged.quantity.value  # type: ignore[attr-defined]
 
 
 def test_a_merged_lot_expires_with_its_earliest_source() -> None:
