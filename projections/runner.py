@@ -1,0 +1,236 @@
+"""The projection runner: notification log pages in, view rows and tracking position out, together.
+
+Each page is one transaction on the read store: the runner locks its tracking row, reads the
+notifications after it, applies them to the view and moves the position, then commits. A crash
+anywhere leaves the view and its position as they were before the page (exactly-once), and two
+runners of the same view serialise on the tracking row instead of applying a page twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TextIO
+
+from eventsourcing.persistence import Notification
+
+from application.service import Chronicle
+from projections.store import ReadStore, Row, Tx
+
+log = logging.getLogger("chronicle.projections")
+
+REBUILD_SUFFIX = "__rebuild"
+
+
+def utc_text(moment: datetime) -> str:
+    """Times are stored as UTC ISO text, so that text comparison is time comparison on SQLite too."""
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A domain event with its position in the notification log."""
+
+    position: int
+    event: Any
+
+    @property
+    def kind(self) -> str:
+        return type(self.event).__qualname__
+
+
+class Projection:
+    """A read model: the tables it owns and how the events it cares about change them."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    topics: ClassVar[frozenset[str]]
+
+    def __init__(self, store: ReadStore, suffix: str = "") -> None:
+        self.store = store
+        self.t = {table: table + suffix for table in self.tables}
+
+    def apply(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        raise NotImplementedError
+
+
+class Rows:
+    """The rows of one table that a page touches: read once, changed in memory, written back once."""
+
+    def __init__(self, tx: Tx, table: str, key: str, columns: Sequence[str]) -> None:
+        self.tx = tx
+        self.table = table
+        self.key = key
+        self.columns = tuple(columns)
+        self.rows: dict[Any, Row] = {}
+
+    def load(self, keys: Iterable[Any]) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if k not in self.rows]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found = self.tx.execute(f"SELECT * FROM {self.table} WHERE {self.key} IN ({marks})", chunk)  # noqa: S608
+            for row in found:
+                self.rows[row[self.key]] = row
+
+    def get(self, key: Any) -> Row | None:
+        return self.rows.get(key)
+
+    def put(self, row: Row) -> None:
+        self.rows[row[self.key]] = row
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        columns = ", ".join(self.columns)
+        marks = ", ".join("?" * len(self.columns))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c != self.key)
+        self.tx.executemany(
+            f"INSERT INTO {self.table} ({columns}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT ({self.key}) DO UPDATE SET {updates}",
+            [tuple(row.get(c) for c in self.columns) for row in self.rows.values()],
+        )
+
+
+class ProjectionRunner:
+    """Keeps one projection up to date with the notification log."""
+
+    def __init__(
+        self,
+        app: Chronicle,
+        store: ReadStore,
+        projection: Projection,
+        *,
+        tracking_name: str | None = None,
+        page_size: int = 2000,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projection = projection
+        self.name = tracking_name or projection.name
+        self.page_size = page_size
+        self.position = 0
+
+    def step(self, until: int | None = None) -> int:
+        """Applies the next page (not past `until`); returns how many notifications it covered."""
+        with self.store.transaction() as tx:
+            position = tx.position(self.name, lock=True)
+            if position is None:
+                position = 0
+                tx.set_position(self.name, 0)
+            limit = self.page_size if until is None else max(0, min(self.page_size, until - position))
+            if limit == 0:
+                self.position = position
+                return 0
+            notifications: Sequence[Notification] = self.app.recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+            if not notifications:
+                self.position = position
+                return 0
+            wanted = self.projection.topics
+            mapper = self.app.mapper
+            page = [Recorded(n.id, mapper.to_domain_event(n)) for n in notifications if n.topic in wanted]
+            if page:
+                self.projection.apply(tx, page)
+            self.position = notifications[-1].id
+            tx.set_position(self.name, self.position)
+        return len(notifications)
+
+    def catch_up(self, until: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Applies pages until the log (or `until`) is reached; returns the notifications covered."""
+        total = 0
+        while count := self.step(until):
+            total += count
+            if progress:
+                progress(self.position)
+        return total
+
+    def run(self, stop: threading.Event, wakeup: threading.Event, poll_interval: float) -> None:
+        """Catches up, then waits for a wake-up (or the poll interval) and catches up again, until stopped."""
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("projection %s failed; retrying", self.name)
+                stop.wait(1.0)
+                continue
+            wakeup.wait(poll_interval)
+            wakeup.clear()
+
+
+class ProgressBar:
+    """A one-line progress bar for long CLI work: position, percentage and rate."""
+
+    def __init__(self, label: str, start: int, end: int, out: TextIO = sys.stderr) -> None:
+        self.label = label
+        self.start = start
+        self.end = max(end, start)
+        self.out = out
+        self.began = time.perf_counter()
+        self.last_draw = 0.0
+
+    def __call__(self, position: int, *, final: bool = False) -> None:
+        now = time.perf_counter()
+        if not final and now - self.last_draw < 0.2:  # noqa: PLR2004 - five redraws a second
+            return
+        self.last_draw = now
+        done = position - self.start
+        span = max(1, self.end - self.start)
+        filled = min(30, int(30 * done / span))
+        rate = done / max(now - self.began, 1e-9)
+        self.out.write(
+            f"\r{self.label:<14} [{'#' * filled}{'.' * (30 - filled)}] {min(100, 100 * done // span):3d}% "
+            f"{position:,}/{self.end:,} {rate:,.0f} events/s"
+        )
+        if final:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def rebuild(
+    app: Chronicle,
+    store: ReadStore,
+    projection_class: type[Projection],
+    *,
+    page_size: int = 2000,
+    out: TextIO | None = sys.stderr,
+) -> int:
+    """Replays the whole log into fresh copies of a view's tables, then swaps them in at once.
+
+    Readers keep reading the old tables until the swap. An interrupted rebuild resumes where it
+    stopped (its copies and their position are committed page by page). Returns the position.
+    """
+    name = projection_class.name
+    shadow = name + "#rebuild"
+    with store.transaction() as tx:
+        if tx.position(shadow, lock=True) is None:
+            for table in projection_class.tables:
+                tx.execute(f"DROP TABLE IF EXISTS {table}{REBUILD_SUFFIX}")
+                store.copy_table(tx, table, table + REBUILD_SUFFIX)
+            tx.set_position(shadow, 0)
+    runner = ProjectionRunner(
+        app, store, projection_class(store, REBUILD_SUFFIX), tracking_name=shadow, page_size=page_size
+    )
+    head = app.max_position()
+    with store.reader() as tx:
+        started = tx.position(shadow) or 0
+    bar = ProgressBar(f"rebuild {name}", started, head, out) if out else None
+    runner.catch_up(until=head, progress=bar)
+    if bar:
+        bar(runner.position, final=True)
+    with store.transaction() as tx:
+        position = tx.position(shadow, lock=True) or 0
+        tx.position(name, lock=True)
+        for table in projection_class.tables:
+            tx.execute(f"DROP TABLE {table}")
+            tx.execute(f"ALTER TABLE {table}{REBUILD_SUFFIX} RENAME TO {table}")
+        tx.set_position(name, position)
+        tx.execute("DELETE FROM projection_positions WHERE name = ?", (shadow,))
+    log.info("rebuilt %s up to position %d", name, position)
+    return position

@@ -1,0 +1,221 @@
+"""Connections to the read-model tables, on SQLite or PostgreSQL, with one SQL dialect for views.
+
+Views write portable SQL with `?` placeholders; `INSERT ... ON CONFLICT ... DO UPDATE` and
+`WITH RECURSIVE` mean the same on both stores. Quantities are exact: NUMERIC on PostgreSQL, TEXT
+on SQLite, where `dsum()` adds them as decimals.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from infrastructure.settings import Settings
+
+Row = dict[str, Any]
+_PLACEHOLDER = re.compile(r"\?")
+POSITIONS = "projection_positions"
+
+
+class DecimalSum:
+    """SQLite aggregate adding TEXT decimals exactly."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+
+    def step(self, value: object) -> None:
+        if value is not None:
+            self.total += Decimal(str(value))
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+class Tx:
+    """One transaction (or, for readers, one connection) on the read store."""
+
+    def __init__(self, execute: Any, executemany: Any, lock_rows: str = "") -> None:
+        self._execute = execute
+        self._executemany = executemany
+        self._lock_rows = lock_rows
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._execute(sql, params)  # type: ignore[no-any-return]
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._executemany(sql, rows)
+
+    def position(self, name: str, *, lock: bool = False) -> int | None:
+        """A projection's tracking position; `lock` holds it until the transaction ends."""
+        suffix = self._lock_rows if lock else ""
+        rows = self.execute(f"SELECT position FROM {POSITIONS} WHERE name = ?{suffix}", (name,))  # noqa: S608
+        return int(rows[0]["position"]) if rows else None
+
+    def set_position(self, name: str, position: int) -> None:
+        self.execute(
+            f"INSERT INTO {POSITIONS} (name, position) VALUES (?, ?) "  # noqa: S608
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (name, position),
+        )
+
+
+class ReadStore:
+    """Base of the two stores; `dialect` is "sqlite" or "postgresql"."""
+
+    dialect = ""
+
+    def decimal_sum(self, column: str) -> str:
+        return f"sum({column})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @contextmanager
+    def reader(self) -> Iterator[Tx]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def table_names(self) -> set[str]:
+        raise NotImplementedError
+
+    def copy_table(self, tx: Tx, source: str, target: str) -> None:
+        """Creates `target` empty, with the columns, keys and indexes of `source`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Releases connections."""
+
+
+class SQLiteReadStore(ReadStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.create_aggregate("dsum", 1, DecimalSum)  # type: ignore[arg-type]
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def decimal_sum(self, column: str) -> str:
+        return f"dsum({column})"
+
+    def _tx(self, conn: sqlite3.Connection) -> Tx:
+        def execute(sql: str, params: Sequence[Any]) -> list[Row]:
+            return [dict(row) for row in conn.execute(sql, params).fetchall()]
+
+        return Tx(execute, conn.executemany)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._tx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def reader(self) -> Iterator[Tx]:
+        yield self._tx(self._connection())
+
+    def table_names(self) -> set[str]:
+        with self.reader() as tx:
+            return {r["name"] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def copy_table(self, tx: Tx, source: str, target: str) -> None:
+        rows = tx.execute("SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (source,))
+        rename = re.compile(rf'"?\b{re.escape(source)}(\w*)"?')
+        for row in sorted(rows, key=lambda r: r["type"] != "table"):
+            plain = row["sql"].replace("__rebuild", "")
+            tx.execute(rename.sub(lambda m: f"{target}{m.group(1)}", plain))
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+
+class PostgresReadStore(ReadStore):
+    dialect = "postgresql"
+
+    def __init__(self, settings: Settings, *, max_size: int = 8) -> None:
+        target = settings.postgres()
+        self.schema = target.schema
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            target.conninfo(),
+            kwargs={"row_factory": dict_row, "autocommit": True, "options": f"-c search_path={target.schema}"},
+            min_size=1,
+            max_size=max_size,
+            open=True,
+        )
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return _PLACEHOLDER.sub("%s", sql)
+
+    def _tx(self, conn: psycopg.Connection[Row]) -> Tx:
+        def execute(sql: str, params: Sequence[Any]) -> list[Row]:
+            cursor = conn.execute(self._sql(sql), params)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description else []
+
+        def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+            with conn.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+
+        return Tx(execute, executemany, " FOR UPDATE")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield self._tx(conn)
+
+    @contextmanager
+    def reader(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn:
+            yield self._tx(conn)
+
+    def table_names(self) -> set[str]:
+        with self.reader() as tx:
+            rows = tx.execute("SELECT tablename FROM pg_tables WHERE schemaname = ?", (self.schema,))
+            return {r["tablename"] for r in rows}
+
+    def copy_table(self, tx: Tx, source: str, target: str) -> None:
+        tx.execute(f'CREATE TABLE "{target}" (LIKE "{source}" INCLUDING ALL)')
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_read_store(settings: Settings) -> ReadStore:
+    if settings.is_postgres:
+        return PostgresReadStore(settings)
+    if settings.is_memory:
+        msg = "read models need a database: use sqlite:/// or postgresql://, not memory://"
+        raise ValueError(msg)
+    return SQLiteReadStore(str(settings.sqlite_path))
