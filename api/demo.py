@@ -1,89 +1,124 @@
-"""`mes demo`: runs the scripted shift through the command bus and prints what was recorded."""
+"""`mes demo`: serves the API, runs the scripted shift through it, prints what was recorded."""
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time
-from typing import TextIO
+from typing import Any, TextIO
 
-from api.demo_plant import FINISHED_PALLETS, shift
-from api.runtime import Runtime
-from application.bus import CommandContext
-from application.service import Chronicle
-from domain.ids import lot_id, work_order_id
-from domain.material_lot import MaterialLot
-from domain.values import Actor, ActorKind, Source
-from domain.work_order import WorkOrder
+import httpx
+import msgspec
+import uvicorn
 
-SHIFT_LEAD = Actor(id="u-0042", name="Dana Shift-Lead", kind=ActorKind.PERSON)
+from api.command_routes import ROUTES
+from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, shift
+from application.commands import Command
+
+PATHS = {route.command: route for route in ROUTES}
+READY_TIMEOUT_S = 30.0
 
 
-def run_shift(runtime: Runtime, out: TextIO) -> None:
+def request_for(command: Command) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The HTTP request that sends a command: its route, its body, and its id as Idempotency-Key."""
+    route = PATHS[type(command)]
+    fields = {f: getattr(command, f) for f in command.__struct_fields__ if f != "command_id"}
+    path = route.path
+    for name in route.path_fields:
+        path = path.replace(f"{{{name}:str}}", str(fields.pop(name)))
+    body = {k: v for k, v in fields.items() if v is not None}
+    return f"/api/v1{path}", body, {"Idempotency-Key": command.command_id}
+
+
+@contextmanager
+def serving(app: Any, host: str, port: int) -> Iterator[uvicorn.Server]:
+    """Runs the app under uvicorn in a background thread until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    ready = threading.Event()
+    deadline = datetime.now(UTC).timestamp() + READY_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or datetime.now(UTC).timestamp() > deadline:
+            msg = f"the API did not start on {host}:{port} (is the port taken?)"
+            raise RuntimeError(msg)
+        ready.wait(0.05)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def run_shift(client: httpx.Client, out: TextIO) -> int:
+    """Sends every command of the shift; returns the position of the last one."""
     start = datetime.combine(datetime.now(UTC).date(), time(6, 0), tzinfo=UTC)
     steps = shift(start)
-    context = CommandContext(actor=SHIFT_LEAD, source=Source.API, correlation_id=f"demo-shift-{start:%Y%m%d}")
-    replayed = 0
+    replayed, position = 0, 0
     for number, step in enumerate(steps, start=1):
-        result = runtime.bus.execute(step.command, context)
-        replayed += result.replayed
-        mark = "=" if result.replayed else "+"
-        out.write(f"[{number:3d}/{len(steps)}] {mark} {step.title:<58} position {result.position}\n")
+        path, body, headers = request_for(step.command)
+        answer = client.post(
+            path, content=msgspec.json.encode(body), headers={**headers, "Content-Type": "application/json"}
+        )
+        if answer.status_code >= 400:  # noqa: PLR2004
+            msg = f"{step.title}: {answer.status_code} {answer.text}"
+            raise RuntimeError(msg)
+        result = answer.json()
+        replayed += result["replayed"]
+        position = max(position, result["position"] or 0)
+        mark = "=" if result["replayed"] else "+"
+        out.write(
+            f"[{number:3d}/{len(steps)}] {mark} POST {path:<44} {answer.status_code} position {result['position']}\n"
+        )
     if replayed:
         out.write(
             f"\n{replayed} of {len(steps)} commands had run before: answered from their receipts, "
             "nothing recorded twice.\n"
         )
+    return position
 
 
-def print_summary(runtime: Runtime, out: TextIO) -> None:
-    app = runtime.app
-    topics: Counter[str] = Counter()
-    lot_numbers: list[str] = []
-    orders: list[str] = []
-    for notification in app.recorder.select_notifications(start=1, limit=1_000_000):
-        kind = notification.topic.rsplit(":", 1)[-1]
-        topics[kind] += 1
-        if kind in (
-            "MaterialLot.Received",
-            "MaterialLot.Produced",
-            "MaterialLot.CreatedBySplit",
-            "MaterialLot.CreatedByMerge",
-        ):
-            lot_numbers.append(app.repository.get(notification.originator_id).lot_number)
-        if kind == "WorkOrder.Created":
-            orders.append(app.repository.get(notification.originator_id).order_number)
-
-    out.write(f"\nEvents recorded: {sum(topics.values())}\n")
-    for kind, count in sorted(topics.items()):
-        out.write(f"  {kind:<34} {count:5d}\n")
-
-    out.write(f"\nLots ({len(lot_numbers)}):\n")
-    out.write(f"  {'lot':<14} {'material':<12} {'quantity':>12}  {'status':<10} location\n")
-    for number in lot_numbers:
-        lot: MaterialLot = app.repository.get(lot_id(number))
-        out.write(f"  {number:<14} {lot.material_code:<12} {lot.quantity!s:>12}  {lot.status:<10} {lot.location}\n")
-
-    out.write(f"\nWork orders ({len(orders)}):\n")
-    out.write(f"  {'order':<14} {'product':<10} {'state':<10} {'good':>10} {'scrap':>8}\n")
-    for number in orders:
-        order: WorkOrder = app.repository.get(work_order_id(number))
+def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
+    wait = {"min_position": position}
+    lots = client.get("/api/v1/lots", params={**wait, "limit": 500}).json()["items"]
+    out.write(
+        f"\nLots ({len(lots)}):\n  {'lot':<14} {'material':<12} {'quantity':>10} {'unit':<4} {'status':<10} location\n"
+    )
+    for lot in lots:
         out.write(
-            f"  {number:<14} {order.product_code:<10} {order.state:<10} "
-            f"{order.good_quantity!s:>10} {order.scrap_quantity.value:>8}\n"
+            f"  {lot['lot_number']:<14} {lot['material_code']:<12} {lot['quantity']:>10} {lot['unit']:<4} "
+            f"{lot['status']:<10} {lot['location']}\n"
         )
-
+    orders = client.get("/api/v1/work-orders", params=wait).json()["items"]
+    out.write(
+        f"\nWork orders ({len(orders)}):\n  {'order':<14} {'product':<10} {'state':<10} {'good':>8} {'scrap':>6}\n"
+    )
+    for order in orders:
+        out.write(
+            f"  {order['order_number']:<14} {order['product_code']:<10} {order['state']:<10} "
+            f"{order['good_quantity']:>8} {order['scrap_quantity']:>6}\n"
+        )
     pallet = FINISHED_PALLETS[0]
-    out.write(f"\nWhat went into pallet {pallet} (from the events):\n")
-    _print_inputs(app, pallet, out, depth=1)
+    trace = client.get(f"/api/v1/lots/{pallet}/genealogy", params={**wait, "direction": "backward"}).json()
+    out.write(f"\nWhat went into pallet {pallet} ({len(trace['lots'])} lots, from the genealogy view):\n")
+    for step in sorted(trace["steps"], key=lambda s: s["path"]):
+        quantity = f"{step['quantity']} {step['unit']}" if step["quantity"] is not None else "shared"
+        out.write(
+            f"  {'  ' * step['depth']}<- {step['lot_number']:<14} {step['material_code'] or '':<12} "
+            f"{step['kind']:<14} {quantity}\n"
+        )
+    recall = client.get(f"/api/v1/lots/{RAW_SUGAR_LOT}/genealogy", params={**wait, "direction": "forward"}).json()
+    out.write(f"\nWhere sugar lot {RAW_SUGAR_LOT} went (the recall list): {', '.join(recall['lots'])}\n")
 
 
-def _print_inputs(app: Chronicle, lot_number: str, out: TextIO, depth: int) -> None:
-    created = app.history(lot_id(lot_number))[0]
-    portions = [*getattr(created, "inputs", ()), *getattr(created, "sources", ())]
-    parents = [portion.lot_number for portion in portions]
-    if getattr(created, "parent_lot", None):
-        parents.append(created.parent_lot)
-    for parent in parents:
-        material = app.repository.get(lot_id(parent)).material_code
-        out.write(f"  {'  ' * depth}<- {parent:<14} {material}\n")
-        _print_inputs(app, parent, out, depth + 1)
+def print_urls(base: str, out: TextIO) -> None:
+    out.write(
+        "\nTry:\n"
+        f"  API docs           {base}/api/v1/docs\n"
+        f"  pallet genealogy   {base}/api/v1/lots/{FINISHED_PALLETS[0]}/genealogy?direction=backward\n"
+        f"  recall list        {base}/api/v1/lots/{RAW_SUGAR_LOT}/genealogy?direction=forward\n"
+        f"  lot history        {base}/api/v1/lots/LBL-24-0100/history\n"
+        f"  inventory          {base}/api/v1/inventory\n"
+        f"  work orders        {base}/api/v1/work-orders\n"
+    )

@@ -18,7 +18,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,6 +216,7 @@ class CommandBus:
         self._closed = False
         self.batches = 0
         self.commands = 0
+        self.on_commit: list[Callable[[], None]] = []  # called by the writer after each commit
         self._writer.start()
 
     def submit(self, command: Command, context: CommandContext) -> Future[CommandResult]:
@@ -296,6 +297,9 @@ class CommandBus:
                     item.pending.resolve(result)
         for pending in repeats:
             self._answer_repeat(pending, first_of[pending.command.command_id])
+        if work.done:
+            for listener in self.on_commit:
+                listener()
         self.batches += 1
         self.commands += len(batch)
         log.debug("committed %d commands in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)

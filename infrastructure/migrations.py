@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from alembic.config import Config
@@ -26,6 +28,11 @@ def migrate(settings: Settings, revision: str = "head") -> None:
     if not settings.is_postgres:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), revision)
+    if not settings.is_postgres:
+        # Write-ahead logging lets projections and API readers read while the writer commits. It is
+        # a property of the file, set once here rather than by whichever connection comes first.
+        with closing(sqlite3.connect(settings.sqlite_path)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
 
 
 def current_revision(settings: Settings) -> str | None:
@@ -39,3 +46,9 @@ def current_revision(settings: Settings) -> str | None:
             return MigrationContext.configure(connection, opts=opts).get_current_revision()
     finally:
         engine.dispose()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - only for this query
+
+    return ScriptDirectory(str(ALEMBIC_DIR)).get_current_head()

@@ -50,6 +50,8 @@ class Settings:
     pool_size: int = 4
     pool_max_overflow: int = 4
     max_batch: int = 512
+    local_principal_id: str = "local-operator"
+    local_principal_name: str = "Local operator"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +65,8 @@ class Settings:
             pool_size=_positive_int(env, "MES_POOL_SIZE", 4),
             pool_max_overflow=_positive_int(env, "MES_POOL_MAX_OVERFLOW", 4),
             max_batch=_positive_int(env, "MES_MAX_BATCH", 512),
+            local_principal_id=env.get("MES_LOCAL_PRINCIPAL_ID", "local-operator"),
+            local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
         )
         settings.validate()
         return settings

@@ -22,10 +22,17 @@ class EquipmentProjection(Projection):
         for r in page:
             e, key, at = r.event, str(r.event.originator_id), utc_text(r.event.provenance.occurred_at)
             if r.kind == "Equipment.Registered":
-                rows.put({
-                    "equipment_id": key, "code": e.code, "name": e.name, "level": str(e.level),
-                    "parent_code": e.parent_code, "status": "Active", "registered_at": at,
-                })
+                rows.put(
+                    {
+                        "equipment_id": key,
+                        "code": e.code,
+                        "name": e.name,
+                        "level": str(e.level),
+                        "parent_code": e.parent_code,
+                        "status": "Active",
+                        "registered_at": at,
+                    }
+                )
             row = rows.get(key)
             if row is None:
                 continue

@@ -19,8 +19,18 @@ TOPIC = "domain.material_lot:MaterialLot"
 MAX_DEPTH = 64
 NODE_COLUMNS = ("lot_number", "lot_id", "material_code", "origin", "order_number", "created_at", "position")
 EDGE_COLUMNS = (
-    "parent_lot", "child_lot", "kind", "quantity", "unit", "order_number", "operation", "equipment_code",
-    "actor_id", "actor_name", "occurred_at", "position",
+    "parent_lot",
+    "child_lot",
+    "kind",
+    "quantity",
+    "unit",
+    "order_number",
+    "operation",
+    "equipment_code",
+    "actor_id",
+    "actor_name",
+    "occurred_at",
+    "position",
 )
 ORIGIN = {"Received": "received", "Produced": "produced", "CreatedBySplit": "split", "CreatedByMerge": "merged"}
 
@@ -36,23 +46,61 @@ class GenealogyProjection(Projection):
         for r in page:
             e, kind = r.event, r.kind.split(".")[1]
             at = utc_text(e.provenance.occurred_at)
-            nodes.append((e.lot_number, str(e.originator_id), e.material_code, ORIGIN[kind],
-                          getattr(e, "order_number", None), at, r.position))
+            nodes.append(
+                (
+                    e.lot_number,
+                    str(e.originator_id),
+                    e.material_code,
+                    ORIGIN[kind],
+                    getattr(e, "order_number", None),
+                    at,
+                    r.position,
+                )
+            )
             actor = e.provenance.actor
             common = (actor.id, actor.name, at, r.position)
             if kind == "Produced":
                 edges += [
-                    (p.lot_number, e.lot_number, "consumed-into", _value(p.quantity), _unit(p.quantity),
-                     e.order_number, e.operation, e.equipment_code, *common)
+                    (
+                        p.lot_number,
+                        e.lot_number,
+                        "consumed-into",
+                        _value(p.quantity),
+                        _unit(p.quantity),
+                        e.order_number,
+                        e.operation,
+                        e.equipment_code,
+                        *common,
+                    )
                     for p in e.inputs
                 ]
             elif kind == "CreatedBySplit":
-                edges.append((e.parent_lot, e.lot_number, "split", str(e.quantity.value), e.quantity.unit,
-                              None, None, None, *common))
+                edges.append(
+                    (
+                        e.parent_lot,
+                        e.lot_number,
+                        "split",
+                        str(e.quantity.value),
+                        e.quantity.unit,
+                        None,
+                        None,
+                        None,
+                        *common,
+                    )
+                )
             elif kind == "CreatedByMerge":
                 edges += [
-                    (p.lot_number, e.lot_number, "merge", _value(p.quantity), _unit(p.quantity), None, None, None,
-                     *common)
+                    (
+                        p.lot_number,
+                        e.lot_number,
+                        "merge",
+                        _value(p.quantity),
+                        _unit(p.quantity),
+                        None,
+                        None,
+                        None,
+                        *common,
+                    )
                     for p in e.sources
                 ]
         tx.executemany(

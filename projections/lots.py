@@ -18,8 +18,22 @@ CREATED = {
 }
 TAKEN = {"MaterialLot.Consumed", "MaterialLot.SplitOff", "MaterialLot.MergedInto", "MaterialLot.Scrapped"}
 COLUMNS = (
-    "lot_id", "lot_number", "material_code", "quantity", "unit", "status", "location", "expiry", "supplier_lot",
-    "origin", "order_number", "hold_reason", "status_before_hold", "created_at", "updated_at", "position",
+    "lot_id",
+    "lot_number",
+    "material_code",
+    "quantity",
+    "unit",
+    "status",
+    "location",
+    "expiry",
+    "supplier_lot",
+    "origin",
+    "order_number",
+    "hold_reason",
+    "status_before_hold",
+    "created_at",
+    "updated_at",
+    "position",
 )
 OUT_OF_STOCK = ("Consumed", "Scrapped")
 
@@ -65,12 +79,20 @@ def _created(key: str, kind: str, e: Any, at: str) -> Row:
         status = "Quarantine"
     expiry = getattr(e, "expiry", None)
     return {
-        "lot_id": key, "lot_number": e.lot_number, "material_code": e.material_code,
-        "quantity": str(e.quantity.value), "unit": e.quantity.unit, "status": status, "location": e.location,
-        "expiry": expiry.isoformat() if expiry else None, "supplier_lot": getattr(e, "supplier_lot", None),
-        "origin": CREATED[kind], "order_number": getattr(e, "order_number", None),
+        "lot_id": key,
+        "lot_number": e.lot_number,
+        "material_code": e.material_code,
+        "quantity": str(e.quantity.value),
+        "unit": e.quantity.unit,
+        "status": status,
+        "location": e.location,
+        "expiry": expiry.isoformat() if expiry else None,
+        "supplier_lot": getattr(e, "supplier_lot", None),
+        "origin": CREATED[kind],
+        "order_number": getattr(e, "order_number", None),
         "hold_reason": getattr(e, "hold_reason", None),
-        "status_before_hold": _text(getattr(e, "status_before_hold", None)), "created_at": at,
+        "status_before_hold": _text(getattr(e, "status_before_hold", None)),
+        "created_at": at,
     }
 
 

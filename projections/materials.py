@@ -25,11 +25,16 @@ class MaterialsProjection(Projection):
             e, key = r.event, str(r.event.originator_id)
             if r.kind == "MaterialDefinition.Defined":
                 conversions = {c.unit: str(c.factor) for c in e.conversions}
-                rows.put({
-                    "material_id": key, "code": e.code, "name": e.name, "base_unit": e.base_unit,
-                    "conversions": msgspec.json.encode(conversions).decode(),
-                    "defined_at": utc_text(e.provenance.occurred_at),
-                })
+                rows.put(
+                    {
+                        "material_id": key,
+                        "code": e.code,
+                        "name": e.name,
+                        "base_unit": e.base_unit,
+                        "conversions": msgspec.json.encode(conversions).decode(),
+                        "defined_at": utc_text(e.provenance.occurred_at),
+                    }
+                )
             row = rows.get(key)
             if row is None:
                 continue

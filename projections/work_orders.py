@@ -10,12 +10,32 @@ from projections.store import ReadStore, Row, Tx
 
 TOPIC = "domain.work_order:WorkOrder"
 ORDER_COLUMNS = (
-    "work_order_id", "order_number", "product_code", "state", "planned_quantity", "unit", "good_quantity",
-    "scrap_quantity", "hold_reason", "cancel_reason", "created_at", "released_at", "started_at", "completed_at",
-    "closed_at", "cancelled_at", "updated_at", "position",
+    "work_order_id",
+    "order_number",
+    "product_code",
+    "state",
+    "planned_quantity",
+    "unit",
+    "good_quantity",
+    "scrap_quantity",
+    "hold_reason",
+    "cancel_reason",
+    "created_at",
+    "released_at",
+    "started_at",
+    "completed_at",
+    "closed_at",
+    "cancelled_at",
+    "updated_at",
+    "position",
 )
 MATERIAL_COLUMNS = (
-    "material_key", "work_order_id", "material_code", "quantity_per_unit", "unit", "required_quantity",
+    "material_key",
+    "work_order_id",
+    "material_code",
+    "quantity_per_unit",
+    "unit",
+    "required_quantity",
     "consumed_quantity",
 )
 STATE_AFTER = {
@@ -34,8 +54,16 @@ class WorkOrdersProjection(Projection):
     topics = frozenset(
         f"{TOPIC}.{kind}"
         for kind in (
-            "Created", "Released", "Started", "Held", "Resumed", "MaterialConsumed", "ProductionReported",
-            "Completed", "Closed", "Cancelled",
+            "Created",
+            "Released",
+            "Started",
+            "Held",
+            "Resumed",
+            "MaterialConsumed",
+            "ProductionReported",
+            "Completed",
+            "Closed",
+            "Cancelled",
         )
     )
 
@@ -50,18 +78,32 @@ class WorkOrdersProjection(Projection):
         for r in page:
             e, key, at = r.event, str(r.event.originator_id), utc_text(r.event.provenance.occurred_at)
             if r.kind == "WorkOrder.Created":
-                orders.put({
-                    "work_order_id": key, "order_number": e.order_number, "product_code": e.product_code,
-                    "state": "Forecast", "planned_quantity": str(e.planned_quantity.value),
-                    "unit": e.planned_quantity.unit, "good_quantity": "0", "scrap_quantity": "0", "created_at": at,
-                })
+                orders.put(
+                    {
+                        "work_order_id": key,
+                        "order_number": e.order_number,
+                        "product_code": e.product_code,
+                        "state": "Forecast",
+                        "planned_quantity": str(e.planned_quantity.value),
+                        "unit": e.planned_quantity.unit,
+                        "good_quantity": "0",
+                        "scrap_quantity": "0",
+                        "created_at": at,
+                    }
+                )
                 for line in e.bill_of_materials:
                     required = line.quantity_per_unit * e.planned_quantity.value
-                    materials.put({
-                        "material_key": f"{key}:{line.material_code}", "work_order_id": key,
-                        "material_code": line.material_code, "quantity_per_unit": str(line.quantity_per_unit),
-                        "unit": line.unit, "required_quantity": str(required), "consumed_quantity": "0",
-                    })
+                    materials.put(
+                        {
+                            "material_key": f"{key}:{line.material_code}",
+                            "work_order_id": key,
+                            "material_code": line.material_code,
+                            "quantity_per_unit": str(line.quantity_per_unit),
+                            "unit": line.unit,
+                            "required_quantity": str(required),
+                            "consumed_quantity": "0",
+                        }
+                    )
                 operations += [
                     (key, op.sequence, op.name, op.equipment_code, str(op.ideal_cycle_time_s)) for op in e.routing
                 ]

@@ -11,7 +11,6 @@ Create Date: 2026-11-25
 from __future__ import annotations
 
 from alembic import op
-
 from infrastructure.settings import Settings
 
 revision = "0002"
@@ -65,8 +64,15 @@ def tables(qty: str, ts: str) -> list[str]:
 
 
 READ_TABLES = (
-    "projection_positions", "rm_equipment", "rm_materials", "rm_lots", "rm_work_orders",
-    "rm_work_order_operations", "rm_work_order_materials", "rm_genealogy_lots", "rm_genealogy_edges",
+    "projection_positions",
+    "rm_equipment",
+    "rm_materials",
+    "rm_lots",
+    "rm_work_orders",
+    "rm_work_order_operations",
+    "rm_work_order_materials",
+    "rm_genealogy_lots",
+    "rm_genealogy_edges",
 )
 
 

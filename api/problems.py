@@ -1,0 +1,128 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`).
+
+404 for an unknown resource, 409 for a broken business rule or a conflict (naming the rule), 422
+for invalid input (naming each field), 400 for a body that is not JSON, 413 for a body too large.
+Nothing a client sends may answer 500; if something still does, it is logged with its trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain.errors import DomainError, NotFoundError
+
+log = logging.getLogger("chronicle.api")
+PROBLEM_JSON = "application/problem+json"
+UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+PROBLEM_BASE = "https://chronicle-mes.dev/problems/"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One invalid input: where it was (body, query, path, header), which field, and why."""
+
+    field: str
+    message: str
+    source: str = "body"
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    rule: str | None = None
+    errors: list[FieldError] = []
+
+
+class ReadModelBehindError(Exception):
+    """A read asked for a position the read model has not reached within the wait allowed."""
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(f"the read model is at position {reached}, not yet at {wanted}; retry shortly")
+        self.wanted = wanted
+        self.reached = reached
+
+
+def problem(
+    request: Request[Any, Any, Any], status: int, slug: str, title: str, detail: str, **extra: Any
+) -> Response[Any]:
+    body = Problem(
+        type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, instance=request.url.path, **extra
+    )
+    headers = {"Retry-After": "1"} if status == 503 else None  # noqa: PLR2004 - 503 Service Unavailable
+    return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    if isinstance(error, NotFoundError):
+        return problem(request, 404, "not-found", f"Unknown {error.kind}", error.message)
+    return problem(request, 409, error.rule, "Business rule broken", error.message, rule=error.rule)
+
+
+def on_validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    extra = error.extra if isinstance(error.extra, list) else []
+    errors = [_field_error(item) for item in extra if isinstance(item, dict)]
+    if not errors:
+        return problem(request, 400, "malformed-request", "Malformed request", error.detail)
+    named = ", ".join(e.field for e in errors)
+    return problem(request, 422, "invalid-input", "Invalid input", f"invalid value for {named}", errors=errors)
+
+
+def _field_error(item: dict[str, Any]) -> FieldError:
+    """Names the field: `data` (the whole body) is replaced by the offending field when the message has it."""
+    key, message = str(item.get("key") or ""), str(item.get("message"))
+    unknown = UNKNOWN_FIELD.search(message)
+    if unknown:
+        key = unknown.group(1) if key in ("", "data") else f"{key}.{unknown.group(1)}"
+    elif key == "data":
+        missing = MISSING_FIELD.search(message)
+        key = missing.group(1) if missing else "body"
+    source = item.get("source") or "body"
+    return FieldError(field=key or "body", message=message, source=str(getattr(source, "value", source)))
+
+
+def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    if isinstance(error, NotFoundException):
+        return problem(request, 404, "not-found", "Not found", error.detail)
+    if status == 413:  # noqa: PLR2004
+        return problem(request, 413, "body-too-large", "Request body too large", error.detail)
+    if status == 400 and "JSON" in error.detail.upper():  # noqa: PLR2004
+        return problem(request, 400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
+    slug = error.detail.lower().replace(" ", "-") or "http-error"
+    return problem(request, status, slug, error.detail, error.detail)
+
+
+def on_read_model_behind(request: Request[Any, Any, Any], error: ReadModelBehindError) -> Response[Any]:
+    return problem(request, 503, "read-model-behind", "Read model not yet up to date", str(error))
+
+
+def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "Internal error",
+        "the server failed to handle this request; it has been logged",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: on_domain_error,
+    ValidationException: on_validation_error,
+    ReadModelBehindError: on_read_model_behind,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,237 @@
+"""HTTP shapes: request bodies derived from the commands, and the responses of every route."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from application.commands import Command
+
+
+def body_of(command: type[Command], name: str, omit: tuple[str, ...] = ()) -> type[msgspec.Struct]:
+    """The request body of a command route: the command's fields less its id and the path's fields."""
+    fields: list[Any] = []
+    for f in msgspec.structs.fields(command):
+        if f.name in ("command_id", *omit):
+            continue
+        if f.default is not msgspec.NODEFAULT:
+            fields.append((f.name, f.type, f.default))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, f.type))
+    return msgspec.defstruct(name, fields, kw_only=True, forbid_unknown_fields=True, frozen=True, module=__name__)
+
+
+class CommandAccepted(msgspec.Struct, frozen=True):
+    """A command was recorded (or, `replayed`, had been with the same Idempotency-Key)."""
+
+    command_id: str
+    position: int | None
+    replayed: bool
+    resource: str | None
+    result: dict[str, str]
+
+
+class Page(msgspec.Struct, frozen=True):
+    """Cursor pagination: pass `next_cursor` as `cursor` for the next page; null means the end."""
+
+    next_cursor: str | None
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class EquipmentView(msgspec.Struct, frozen=True):
+    equipment_id: str
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    status: str
+    registered_at: datetime | None
+    updated_at: datetime | None
+    position: int | None
+
+
+class EquipmentPage(Page, frozen=True):
+    items: list[EquipmentView]
+
+
+class MaterialView(msgspec.Struct, frozen=True):
+    material_id: str
+    code: str
+    name: str
+    base_unit: str
+    conversions: dict[str, Decimal]
+    defined_at: datetime | None
+    position: int | None
+
+
+class MaterialPage(Page, frozen=True):
+    items: list[MaterialView]
+
+
+class LotView(msgspec.Struct, frozen=True):
+    lot_id: str
+    lot_number: str
+    material_code: str
+    quantity: Decimal
+    unit: str
+    status: str
+    location: str
+    expiry: date | None
+    supplier_lot: str | None
+    origin: str
+    order_number: str | None
+    hold_reason: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    position: int | None
+
+
+class LotPage(Page, frozen=True):
+    items: list[LotView]
+
+
+class InventoryLine(msgspec.Struct, frozen=True):
+    """Stock of one material at one location in one status."""
+
+    material_code: str
+    location: str
+    status: str
+    unit: str
+    quantity: Decimal
+    lots: int
+
+
+class OperationView(msgspec.Struct, frozen=True):
+    sequence: int
+    name: str
+    equipment_code: str
+    ideal_cycle_time_s: Decimal
+
+
+class MaterialUseView(msgspec.Struct, frozen=True):
+    """A bill of materials line against what the order consumed so far."""
+
+    material_code: str
+    quantity_per_unit: Decimal
+    unit: str
+    required_quantity: Decimal
+    consumed_quantity: Decimal
+
+
+class WorkOrderSummary(msgspec.Struct, frozen=True):
+    work_order_id: str
+    order_number: str
+    product_code: str
+    state: str
+    planned_quantity: Decimal
+    unit: str
+    good_quantity: Decimal
+    scrap_quantity: Decimal
+    hold_reason: str | None
+    cancel_reason: str | None
+    created_at: datetime | None
+    released_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    updated_at: datetime | None
+    position: int | None
+
+
+class WorkOrderView(WorkOrderSummary, frozen=True):
+    operations: list[OperationView]
+    materials: list[MaterialUseView]
+
+
+class WorkOrderPage(Page, frozen=True):
+    items: list[WorkOrderSummary]
+
+
+class WipLine(msgspec.Struct, frozen=True):
+    """Work in progress on one production line in one state."""
+
+    line_code: str | None
+    state: str
+    orders: int
+    planned_quantity: Decimal
+    good_quantity: Decimal
+    unit: str
+
+
+class TraceStep(msgspec.Struct, frozen=True):
+    """One lot reached by a trace, and the link it was reached by."""
+
+    lot_number: str
+    material_code: str | None
+    via_lot: str
+    kind: str
+    quantity: Decimal | None
+    unit: str | None
+    order_number: str | None
+    operation: int | None
+    equipment_code: str | None
+    actor_name: str
+    occurred_at: datetime
+    depth: int
+    path: list[str]
+
+
+class TraceNode(msgspec.Struct, frozen=True):
+    lot_number: str
+    material_code: str | None
+    kind: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    order_number: str | None = None
+    children: list[TraceNode] = []
+
+
+class Genealogy(msgspec.Struct, frozen=True):
+    """A backward trace (what went into the lot) or a forward trace (where it went: the recall list)."""
+
+    lot_number: str
+    direction: str
+    as_of: datetime | None
+    lots: list[str]
+    steps: list[TraceStep]
+    tree: TraceNode
+
+
+class HistoryEntry(msgspec.Struct, frozen=True):
+    """One event of a lot: what happened, who did it, when, through what, and why."""
+
+    version: int
+    event: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor_id: str
+    actor_name: str
+    source: str
+    command_id: str
+    correlation_id: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+class LotHistory(msgspec.Struct, frozen=True):
+    lot_number: str
+    events: list[HistoryEntry]
