@@ -125,70 +125,76 @@ def generate(
         raw["SUGAR"] = sugar[batch % sugar_lots]
         writer.touch(*raw.values())
         outputs: dict[str, list[MaterialLot]] = {}
-        for level, (product, unit, cell, inputs) in enumerate(LEVELS):
-            order = WorkOrder.create(
-                order_number=f"G-WO-{batch}-{product}",
-                product_code=product,
-                planned_quantity=Quantity(Decimal(CHAINS_PER_ORDER), unit),
-                bill_of_materials=[BomLine(m, Decimal(per), u) for m, per, u in inputs],
-                routing=[Operation(10, product.title(), cell, Decimal(1))],
-                provenance=stamp(),
-            )
-            order.release(provenance=stamp())
-            order.start(provenance=stamp())
-            made: list[MaterialLot] = []
-            for chain in range(CHAINS_PER_ORDER):
-                for material, per, in_unit in inputs:
-                    source = outputs[material][chain] if material in outputs else raw[material]
-                    amount = Quantity(Decimal(per), in_unit)
-                    p = stamp()
-                    order.report_consumption(
-                        lot_number=source.lot_number,
-                        material_code=material,
-                        quantity=amount,
-                        operation=10,
-                        equipment_code=cell,
-                        provenance=p,
-                    )
-                    source.consume(
-                        amount, order_number=order.order_number, operation=10, equipment_code=cell, provenance=p
-                    )
-                    writer.touch(source)
-                p = stamp()
-                lot_number = f"G-{product}-{batch}-{chain}"
-                good = Quantity(Decimal(1), unit)
-                inputs_used = order.current_inputs()
-                order.report_production(
-                    lot_number=lot_number,
-                    good=good,
-                    scrap=Quantity.zero(unit),
-                    operation=10,
-                    equipment_code=cell,
-                    provenance=p,
-                )
-                lot = MaterialLot.produce(
-                    lot_number=lot_number,
-                    material_code=product,
-                    quantity=good,
-                    location=f"WIP-{level}",
-                    order_number=order.order_number,
-                    operation=10,
-                    equipment_code=cell,
-                    inputs=inputs_used,
-                    provenance=p,
-                )
-                made.append(lot)
-                writer.touch(lot)
-            order.complete(provenance=stamp())
-            order.close(provenance=stamp())
-            writer.touch(order)
-            outputs[product] = made
+        for level, spec in enumerate(LEVELS):
+            outputs[spec[0]] = _run_order(batch, level, raw, outputs, writer, stamp)
         out.finished_lots += [lot.lot_number for lot in outputs["PALLET"]]
         out.chains += CHAINS_PER_ORDER
         writer.flush()
     writer.flush()
     out.events = writer.events
     return out
+
+
+def _run_order(
+    batch: int,
+    level: int,
+    raw: dict[str, MaterialLot],
+    outputs: dict[str, list[MaterialLot]],
+    writer: HistoryWriter,
+    stamp: Callable[[], Provenance],
+) -> list[MaterialLot]:
+    """One order of one level: a hundred chains, each consuming its inputs and producing one lot."""
+    product, unit, cell, inputs = LEVELS[level]
+    order = WorkOrder.create(
+        order_number=f"G-WO-{batch}-{product}",
+        product_code=product,
+        planned_quantity=Quantity(Decimal(CHAINS_PER_ORDER), unit),
+        bill_of_materials=[BomLine(m, Decimal(per), u) for m, per, u in inputs],
+        routing=[Operation(10, product.title(), cell, Decimal(1))],
+        provenance=stamp(),
+    )
+    order.release(provenance=stamp())
+    order.start(provenance=stamp())
+    made: list[MaterialLot] = []
+    for chain in range(CHAINS_PER_ORDER):
+        for material, per, in_unit in inputs:
+            source = outputs[material][chain] if material in outputs else raw[material]
+            amount = Quantity(Decimal(per), in_unit)
+            p = stamp()
+            order.report_consumption(
+                lot_number=source.lot_number,
+                material_code=material,
+                quantity=amount,
+                operation=10,
+                equipment_code=cell,
+                provenance=p,
+            )
+            source.consume(amount, order_number=order.order_number, operation=10, equipment_code=cell, provenance=p)
+            writer.touch(source)
+        p = stamp()
+        lot_number = f"G-{product}-{batch}-{chain}"
+        good = Quantity(Decimal(1), unit)
+        inputs_used = order.current_inputs()
+        order.report_production(
+            lot_number=lot_number, good=good, scrap=Quantity.zero(unit), operation=10, equipment_code=cell, provenance=p
+        )
+        lot = MaterialLot.produce(
+            lot_number=lot_number,
+            material_code=product,
+            quantity=good,
+            location=f"WIP-{level}",
+            order_number=order.order_number,
+            operation=10,
+            equipment_code=cell,
+            inputs=inputs_used,
+            provenance=p,
+        )
+        made.append(lot)
+        writer.touch(lot)
+    order.complete(provenance=stamp())
+    order.close(provenance=stamp())
+    writer.touch(order)
+    return made
 
 
 def _receive(lot_number: str, material: str, unit: str, value: Decimal, provenance: Provenance) -> MaterialLot:
