@@ -171,7 +171,9 @@ class _Batch:
                     originator_version=last.originator_version if last else None,
                 )
             )
-        recordings = self.app.save(*events, receipts=receipts)
+        # Straight to the event store: the events are already in command order, and the
+        # application's save() would only re-collect them (and snapshots are not used).
+        recordings = self.app.events.put(events, receipts=receipts)
         positions = [r.notification.id for r in recordings]
         results, offset = [], 0
         for item in self.done:

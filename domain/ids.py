@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 CHRONICLE_NAMESPACE = UUID("6f1c1f2e-4b0a-5c55-9a3e-2f6d1c9b7a10")
 
 
+@lru_cache(maxsize=65536)
 def equipment_id(code: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"equipment:{code}")
 
 
+@lru_cache(maxsize=65536)
 def material_id(code: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"material:{code}")
 
 
+@lru_cache(maxsize=65536)
 def lot_id(lot_number: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"lot:{lot_number}")
 
 
+@lru_cache(maxsize=65536)
 def work_order_id(order_number: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"work-order:{order_number}")

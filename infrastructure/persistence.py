@@ -88,6 +88,13 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
             "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
             "VALUES (%s, %s, %s, %s, %s)"
         ).format(schema, Identifier(RECEIPTS_TABLE))
+        # The library sends events as an array of a composite type, dumped as text with every byte
+        # of state escaped; four plain arrays in binary cost a fraction of that.
+        self.insert_arrays_statement = SQL(
+            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema, Identifier(events_table_name))
         self.select_receipts_statement = SQL(
             "SELECT r.command_id, r.command_type, r.result, e.notification_id AS position "
             "FROM {0}.{1} r LEFT JOIN {0}.{2} e "
@@ -104,6 +111,22 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
         receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
         if receipts:
             curs.executemany(self.insert_receipt_statement, receipts)
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self.insert_arrays_statement, columns, binary=True)
 
     def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
         if not command_ids:

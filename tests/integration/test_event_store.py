@@ -135,18 +135,18 @@ def test_a_repeated_command_after_a_restart_returns_the_first_answer(open_runtim
 
 def test_a_commit_whose_acknowledgement_was_lost_is_not_recorded_twice(runtime: Runtime) -> None:
     seed(runtime)
-    real_save = runtime.app.save
+    real_put = runtime.app.events.put
     calls = {"n": 0}
 
-    def save_then_lose_the_connection(*objs: Any, **kwargs: Any) -> Any:
-        recordings = real_save(*objs, **kwargs)
+    def put_then_lose_the_connection(*objs: Any, **kwargs: Any) -> Any:
+        recordings = real_put(*objs, **kwargs)
         calls["n"] += 1
         if calls["n"] == 1:
             msg = "server closed the connection unexpectedly (after COMMIT)"
             raise OperationalError(msg)
         return recordings
 
-    runtime.app.save = save_then_lose_the_connection  # type: ignore[method-assign]
+    runtime.app.events.put = put_then_lose_the_connection  # type: ignore[method-assign]
     command = consume("WO-1", "SUG-1", 40)
     with pytest.raises(OperationalError):
         runtime.bus.execute(command, context())
