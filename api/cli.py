@@ -150,11 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("name")
     rebuild.add_argument("--page-size", type=int, default=2000)
     projections.set_defaults(run=_projections)
+
+    sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["bench"]:  # its options are the suite's own
+        from bench.suite import main as bench_main  # noqa: PLC0415
+
+        configure_logging("WARNING")
+        return bench_main(words[1:])
+    args = build_parser().parse_args(words)
     configure_logging(args.log_level)
     try:
         settings = Settings.from_env()

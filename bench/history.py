@@ -122,7 +122,7 @@ def generate(
             for code, unit in RAW
             if code != "SUGAR"
         }
-        raw["SUGAR"] = sugar[batch % sugar_lots]
+        raw["SUGAR"] = sugar[(batch - 1) % sugar_lots]
         writer.touch(*raw.values())
         outputs: dict[str, list[MaterialLot]] = {}
         for level, spec in enumerate(LEVELS):

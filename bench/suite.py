@@ -1,0 +1,297 @@
+"""`mes bench`: the whole benchmark suite on PostgreSQL, every figure a ratio to a baseline of the same run.
+
+1. Write path, commands/s at 1, 16 and 64 clients: (a) the bus, (b) the same through `mes serve`
+   in its own process, (c) raw psycopg inserts, (d) one `save()` per command (the library's way).
+2. Projection catch-up, events/s, from the generated history: each view rebuilt, against (e)
+   reading and decoding the log alone and (f) the library's ProjectionRunner.
+3. Genealogy on the generated history: p50/p99 of a backward trace of a finished unit and a
+   forward trace (recall list) of a raw lot, through the API and as direct SQL.
+4. Memory: peak RSS of `mes serve` while its projections ingest the generated history.
+
+Everything happens in schemas of its own, dropped at the end. `--quick` is a smoke run (under a
+minute); the full run generates 1,000,000 events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import psycopg
+
+from api.runtime import build_runtime
+from application.service import Chronicle
+from bench import projections as projection_bench
+from bench.genealogy import percentiles, timed
+from bench.history import generate, print_progress
+from bench.serve_process import ServeProcess
+from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
+from infrastructure.migrations import migrate
+from infrastructure.settings import PostgresTarget, Settings, parse_postgres_url, postgres_url
+from projections.genealogy import trace
+from projections.runner import rebuild
+from projections.store import PostgresReadStore
+from projections.supervisor import ALL_PROJECTIONS
+
+PORT = 8793
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def scratch_schema(base: PostgresTarget, **env: str) -> Iterator[Settings]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env({"MES_DATABASE_URL": postgres_url(base, schema=schema), **env})
+    migrate(settings)
+    try:
+        yield settings
+    finally:
+        with psycopg.connect(base.conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag: str) -> float:
+    """Each client sends its own consumptions, one at a time, over its own keep-alive connection."""
+    limits = httpx.Limits(max_connections=len(pairs), max_keepalive_connections=len(pairs))
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+
+        async def one_client(order: str, lot: str) -> None:
+            for n in range(per_client):
+                response = await client.post(
+                    f"/api/v1/work-orders/{order}/consumptions",
+                    json={"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10},
+                    headers={"Idempotency-Key": f"{tag}-{order}-{n}"},
+                )
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(order, lot) for order, lot in pairs))
+        return time.perf_counter() - started
+
+
+def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dict[str, Any]]:
+    rows = []
+    pool = {"MES_POOL_SIZE": "2", "MES_POOL_MAX_OVERFLOW": str(max(clients))}
+    with scratch_schema(base, **pool) as settings:
+        runtime = build_runtime(settings)
+        try:
+            for n in clients:
+                per_client = max(1, total // n)
+                log(f"write path at {n} clients: raw insert, own transaction, bus")
+                figures = [
+                    bench_raw_insert(base.conninfo(), settings.postgres().schema, n, per_client),
+                    bench_own_transaction(runtime, n, per_client),
+                    bench_bus(runtime, n, per_client),
+                ]
+                rows += [
+                    {"path": f.path, "clients": n, "commands": f.commands, "commands_per_s": f.per_second}
+                    for f in figures
+                ]
+        finally:
+            runtime.close()
+    with scratch_schema(base) as settings:
+        runtime = build_runtime(settings)
+        seeded = {n: seed(runtime, n, max(1, total // n), f"http{n}") for n in clients}
+        runtime.close()
+        server = ServeProcess(settings, PORT)
+        try:
+            for n in clients:
+                log(f"write path through the HTTP API at {n} clients")
+                per_client = max(1, total // n)
+                seconds = asyncio.run(http_load(server.base_url, seeded[n], per_client, f"http{n}"))
+                rows.append(
+                    {
+                        "path": "HTTP API (mes serve)",
+                        "clients": n,
+                        "commands": n * per_client,
+                        "commands_per_s": n * per_client / seconds,
+                    }
+                )
+        finally:
+            server.stop()
+    for n in clients:
+        at = {r["path"]: r for r in rows if r["clients"] == n}
+        raw, own = at["raw psycopg insert"]["commands_per_s"], at["own transaction per command"]["commands_per_s"]
+        for row in at.values():
+            row["x_raw_insert"] = round(row["commands_per_s"] / raw, 2)
+            row["x_own_transaction"] = round(row["commands_per_s"] / own, 1)
+            row["commands_per_s"] = round(row["commands_per_s"], 1)
+    return rows
+
+
+def history_figures(base: PostgresTarget, events: int, requests: int, library_events: int) -> dict[str, Any]:
+    """Generates the history with `mes serve` ingesting it, then measures memory, traces and catch-up."""
+    with scratch_schema(base) as settings:
+        store = PostgresReadStore(settings)
+        server = ServeProcess(settings, PORT)
+        stop = threading.Event()
+
+        names = [p.name for p in ALL_PROJECTIONS]
+
+        def slowest_view() -> int:
+            with store.reader() as tx:
+                rows = tx.execute(
+                    f"SELECT min(position) AS p, count(*) AS n FROM projection_positions "
+                    f"WHERE name IN ({', '.join('?' * len(names))})",
+                    names,
+                )
+            return int(rows[0]["p"] or 0) if rows[0]["n"] == len(names) else 0
+
+        samples = server.sample_rss(slowest_view, stop)
+        app = Chronicle(env=settings.eventsourcing_env())
+        try:
+            log(f"generating {events:,} events while mes serve ingests them")
+            generated = generate(app, events, progress=print_progress(events))
+            sys.stderr.write("\n")
+            head = app.max_position()
+            deadline = time.monotonic() + 1800
+            while slowest_view() < head and time.monotonic() < deadline:
+                stop.wait(1.0)
+            stop.set()
+            ninety = int(head * 0.9)
+            memory = {
+                "rss_peak_mb": round(samples.peak() / 2**20, 1),
+                "rss_peak_at_90pct_mb": round(samples.peak_until(ninety) / 2**20, 1),
+            }
+            memory["last_10pct_growth"] = round(memory["rss_peak_mb"] / max(memory["rss_peak_at_90pct_mb"], 1) - 1, 3)
+
+            log("genealogy traces through the API and as direct SQL")
+            finished = generated.finished_lots[len(generated.finished_lots) // 2]
+            traces = trace_figures(store, server.base_url, finished, generated.sugar_lots[0], requests)
+            server.stop()
+
+            log("projection catch-up: read+decode, each view rebuilt, the library's runner")
+            catch_up = catch_up_figures(app, store, settings, base, head, library_events)
+        finally:
+            stop.set()
+            server.stop()
+            app.close()
+            store.close()
+    return {
+        "history_events": generated.events,
+        "finished_units": len(generated.finished_lots),
+        "memory": memory,
+        "traces": traces,
+        "catch_up": catch_up,
+    }
+
+
+def trace_figures(
+    store: PostgresReadStore, base_url: str, finished: str, raw: str, requests: int
+) -> list[dict[str, Any]]:
+    traces = []
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        for direction, lot in (("backward", finished), ("forward", raw)):
+            steps = len(trace(store, lot, direction))  # type: ignore[arg-type]
+            sql = timed(lambda d=direction, n=lot: trace(store, n, d), requests)  # type: ignore[misc]
+            url = f"/api/v1/lots/{lot}/genealogy"
+            api = timed(lambda d=direction, u=url: client.get(u, params={"direction": d}).raise_for_status(), requests)
+            sql_p, api_p = percentiles(sql), percentiles(api)
+            traces.append(
+                {
+                    "direction": direction,
+                    "lot": lot,
+                    "steps": steps,
+                    "sql": sql_p,
+                    "api": api_p,
+                    "api_x_sql_p99": round(api_p["p99_ms"] / max(sql_p["p99_ms"], 1e-3), 2),
+                }
+            )
+    return traces
+
+
+def catch_up_figures(
+    app: Chronicle, store: PostgresReadStore, settings: Settings, base: PostgresTarget, head: int, library_events: int
+) -> list[dict[str, Any]]:
+    count, seconds = projection_bench.read_and_decode(app)
+    baseline = count / seconds
+    rows: list[dict[str, Any]] = [{"path": "read+decode (e)", "events_per_s": round(baseline)}]
+    for projection in ALL_PROJECTIONS:
+        started = time.perf_counter()
+        rebuild(app, store, projection, out=sys.stderr)
+        rows.append(
+            {"path": f"rebuild {projection.name}", "events_per_s": round(head / (time.perf_counter() - started))}
+        )
+    lib_count, lib_seconds = projection_bench.library_runner(
+        settings, base.conninfo(), settings.postgres().schema, library_events
+    )
+    library_rate = lib_count / lib_seconds
+    rows.append({"path": "library ProjectionRunner (f)", "events_per_s": round(library_rate)})
+    for row in rows:
+        row["x_read_decode"] = round(row["events_per_s"] / baseline, 2)
+        row["x_library"] = round(row["events_per_s"] / library_rate, 1)
+    return rows
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(
+        f"\nWrite path, commands/s (ratios to the same run's baselines)\n{'path':<30} {'clients':>7} "
+        f"{'cmd/s':>9} {'x raw (c)':>9} {'x own-tx (d)':>12}"
+    )
+    for r in report["write_path"]:
+        print(
+            f"{r['path']:<30} {r['clients']:>7} {r['commands_per_s']:>9} {r['x_raw_insert']:>9} "
+            f"{r['x_own_transaction']:>12}"
+        )
+    h = report["history"]
+    print(f"\nHistory: {h['history_events']:,} events, {h['finished_units']:,} finished units")
+    print(f"{'projection catch-up':<30} {'events/s':>9} {'x read+decode (e)':>17} {'x library (f)':>13}")
+    for r in h["catch_up"]:
+        print(f"{r['path']:<30} {r['events_per_s']:>9} {r['x_read_decode']:>17} {r['x_library']:>13}")
+    print(
+        f"\n{'trace':<10} {'lot':<20} {'steps':>6} {'SQL p50':>8} {'SQL p99':>8} {'API p50':>8} {'API p99':>8} "
+        f"{'API/SQL p99':>11}"
+    )
+    for t in h["traces"]:
+        print(
+            f"{t['direction']:<10} {t['lot']:<20} {t['steps']:>6} {t['sql']['p50_ms']:>8} {t['sql']['p99_ms']:>8} "
+            f"{t['api']['p50_ms']:>8} {t['api']['p99_ms']:>8} {t['api_x_sql_p99']:>11}"
+        )
+    m = h["memory"]
+    print(
+        f"\nmes serve RSS while ingesting: peak {m['rss_peak_mb']} MB, peak up to 90% {m['rss_peak_at_90pct_mb']} MB, "
+        f"last 10% added {m['last_10pct_growth'] * 100:.1f}%"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mes bench", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run, under a minute")
+    parser.add_argument("--events", type=int, default=1_000_000, help="history size of the full run")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    base = parse_postgres_url(os.environ.get("MES_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    quick = args.quick
+    started = time.perf_counter()
+    report = {
+        "benchmark": "chronicle suite",
+        "quick": quick,
+        "write_path": write_path(base, [1, 4] if quick else [1, 16, 64], 200 if quick else 4000),
+        "history": history_figures(
+            base, 5_000 if quick else args.events, 20 if quick else 300, 500 if quick else 10_000
+        ),
+    }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print_report(report)
+    print(json.dumps(report))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
