@@ -15,10 +15,9 @@ import msgspec
 from litestar import Response, post
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import error_responses
 from api.schemas import CommandAccepted, body_of
 from application import commands as c
 from application.bus import CommandBus, CommandContext
@@ -134,26 +133,6 @@ ROUTES = (
 )
 
 
-def _error_responses() -> dict[int, Any]:
-    from litestar.openapi.datastructures import ResponseSpec  # noqa: PLC0415 - only while building routes
-
-    return {
-        status: ResponseSpec(
-            data_container=Problem,
-            description=text,
-            media_type=PROBLEM_JSON,
-            examples=[Example(value={"type": "...", "title": text, "status": status})],
-        )
-        for status, text in (
-            (400, "Malformed JSON"),
-            (404, "Unknown resource"),
-            (409, "Business rule broken or conflict (the rule is named)"),
-            (413, "Request body too large"),
-            (422, "Invalid input (each field named)"),
-        )
-    }
-
-
 def command_handler(route: CommandRoute) -> HTTPRouteHandler:
     """Builds the litestar handler of one command route, typed for the OpenAPI document."""
     body_type = body_of(route.command, f"{route.command.__name__}Request", omit=route.path_fields)
@@ -197,7 +176,7 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
         description=(route.command.__doc__ or route.summary).strip(),
         tags=[route.tag],
         status_code=status,
-        responses=_error_responses(),
+        responses=error_responses(),
         operation_id=handler.__name__,
     )(handler)
 

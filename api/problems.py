@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from domain.errors import DomainError, NotFoundError
@@ -117,6 +119,25 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
         "Internal error",
         "the server failed to handle this request; it has been logged",
     )
+
+
+def error_responses() -> dict[int, Any]:
+    """The problem responses every route documents in the OpenAPI document."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=text,
+            media_type=PROBLEM_JSON,
+            examples=[Example(value={"type": "...", "title": text, "status": status})],
+        )
+        for status, text in (
+            (400, "Malformed JSON"),
+            (404, "Unknown resource"),
+            (409, "Business rule broken or conflict (the rule is named)"),
+            (413, "Request body too large"),
+            (422, "Invalid input (each field named)"),
+        )
+    }
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {

@@ -11,8 +11,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
-from api.command_routes import _error_responses
-from api.problems import ReadModelBehindError
+from api.problems import ReadModelBehindError, error_responses
 from api.schemas import (
     EquipmentPage,
     EquipmentView,
@@ -87,7 +86,7 @@ def _convert(row: Row, kind: type[Any]) -> Any:
 class ReadController(Controller):
     path = "/"
     tags = ["Queries"]
-    responses = _error_responses()
+    responses = error_responses()
 
     @get("/equipment", summary="List equipment (filter by level, parent, status)", tags=["Equipment"])
     async def list_equipment(
