@@ -121,8 +121,12 @@ class ProjectionRunner:
         with self.store.transaction() as tx:
             position = tx.position(self.name, lock=True)
             if position is None:
-                position = 0
-                tx.set_position(self.name, 0)
+                # Two runners starting at once: the second waits for the first's row, then locks it.
+                tx.execute(
+                    "INSERT INTO projection_positions (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+                    (self.name,),
+                )
+                position = tx.position(self.name, lock=True) or 0
             limit = self.page_size if until is None else max(0, min(self.page_size, until - position))
             if limit == 0:
                 self.position = position

@@ -148,11 +148,18 @@ class SQLiteReadStore(ReadStore):
             return {r["name"] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def copy_table(self, tx: Tx, source: str, target: str) -> None:
-        rows = tx.execute("SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (source,))
-        rename = re.compile(rf'"?\b{re.escape(source)}(\w*)"?')
+        rows = tx.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (source,))
+        table = re.compile(rf'"?\b{re.escape(source)}\b"?')
         for row in sorted(rows, key=lambda r: r["type"] != "table"):
-            plain = row["sql"].replace("__rebuild", "")
-            tx.execute(rename.sub(lambda m: f"{target}{m.group(1)}", plain))
+            if row["type"] == "table":
+                tx.execute(table.sub(target, row["sql"], count=1))
+                continue
+            # Index names are global and survive a table rename, so a copy's indexes take the other
+            # name of the pair (`x` / `x__rebuild`) from the one the live table has now.
+            name = row["name"]
+            other = name.replace("__rebuild", "") if "__rebuild" in name else f"{name}__rebuild"
+            statement = row["sql"].replace(name, other, 1)
+            tx.execute(re.sub(rf'\bON\s+"?{re.escape(source)}"?', f"ON {target}", statement, count=1))
 
     def close(self) -> None:
         with self._lock:
