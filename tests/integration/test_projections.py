@@ -392,7 +392,6 @@ def test_two_runners_starting_a_new_view_at_once_apply_each_page_once(
     settings: Settings,
     open_runtime: Callable[[], Runtime],
     open_store: Callable[[], ReadStore],
-    request: pytest.FixtureRequest,
 ) -> None:
     writer = open_runtime()
     an_order_consuming_sugar(writer, consumptions=10)
