@@ -43,10 +43,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p99_ms": round(p99 * 1000, 2)}
 
 
-def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+def timed(call: Callable[[], Any], repeat: int, budget_s: float = 60.0) -> list[float]:
+    """Latencies of up to `repeat` calls, stopping early once `budget_s` is spent (slow traces)."""
     call()  # warm caches and prepared plans
-    samples = []
-    for _ in range(repeat):
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(samples) < repeat and time.perf_counter() < deadline:
         started = time.perf_counter()
         call()
         samples.append(time.perf_counter() - started)
