@@ -70,11 +70,17 @@ async def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int
 
         async def one_client(order: str, lot: str) -> None:
             for n in range(per_client):
-                response = await client.post(
-                    f"/api/v1/work-orders/{order}/consumptions",
-                    json={"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10},
-                    headers={"Idempotency-Key": f"{tag}-{order}-{n}"},
-                )
+                for attempt in range(5):  # a dropped keep-alive connection is retried: the key makes it safe
+                    try:
+                        response = await client.post(
+                            f"/api/v1/work-orders/{order}/consumptions",
+                            json={"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10},
+                            headers={"Idempotency-Key": f"{tag}-{order}-{n}"},
+                        )
+                        break
+                    except httpx.TransportError:
+                        if attempt == 4:
+                            raise
                 response.raise_for_status()
 
         started = time.perf_counter()
