@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -13,7 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 
 from api.command_routes import command_handlers
-from api.problems import EXCEPTION_HANDLERS
+from api.problems import EXCEPTION_HANDLERS, FieldError, problem
 from api.query_routes import ReadController
 from api.runtime import build_runtime
 from domain.values import Actor, ActorKind
@@ -33,6 +33,21 @@ def local_principal(settings: Settings) -> Actor:
 @get("/health", summary="Liveness, and how far each projection has got", tags=["Operations"], include_in_schema=True)
 async def health(state: State) -> dict[str, Any]:
     return {"status": "ok", "position": state.chronicle.max_position()}
+
+
+async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """PostgreSQL text cannot hold NUL: a path or query with one is refused before it reaches SQL."""
+    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+    if b"%00" in raw.lower() or b"\x00" in raw or "\x00" in request.scope["path"]:
+        return problem(
+            request,
+            422,
+            "invalid-input",
+            "Invalid input",
+            "a path or query may not contain NUL",
+            errors=[FieldError(field="path", message="contains NUL", source="path")],
+        )
+    return None
 
 
 def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
@@ -71,6 +86,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=refuse_nul,
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,

@@ -24,6 +24,8 @@ log = logging.getLogger("chronicle.api")
 PROBLEM_JSON = "application/problem+json"
 UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+NOT_JSON = ("JSON", "TRUNCATED", "INPUT DATA", "EXPECTED", "INVALID")
 PROBLEM_BASE = "https://chronicle-mes.dev/problems/"
 
 
@@ -75,6 +77,9 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
 def on_validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
     extra = error.extra if isinstance(error.extra, list) else []
     errors = [_field_error(item) for item in extra if isinstance(item, dict)]
+    missing = MISSING_PARAMETER.search(error.detail or "")
+    if not errors and missing:
+        errors = [FieldError(field=missing.group(2), message=error.detail, source=missing.group(1))]
     if not errors:
         return problem(request, 400, "malformed-request", "Malformed request", error.detail)
     named = ", ".join(e.field for e in errors)
@@ -100,7 +105,7 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
         return problem(request, 404, "not-found", "Not found", error.detail)
     if status == 413:  # noqa: PLR2004
         return problem(request, 413, "body-too-large", "Request body too large", error.detail)
-    if status == 400 and "JSON" in error.detail.upper():  # noqa: PLR2004
+    if status == 400 and any(word in error.detail.upper() for word in NOT_JSON):  # noqa: PLR2004
         return problem(request, 400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
     slug = error.detail.lower().replace(" ", "-") or "http-error"
     return problem(request, status, slug, error.detail, error.detail)

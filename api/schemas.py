@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from litestar.exceptions import ValidationException
 
 from application.commands import Command
 
@@ -48,12 +49,19 @@ def encode_cursor(key: str) -> str:
 
 
 def decode_cursor(cursor: str | None) -> str | None:
+    """The key a page starts after; a cursor this API did not make is refused as invalid input."""
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        key = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        return None
+        key = "\x00"
+    if "\x00" in key:
+        raise ValidationException(
+            detail="invalid cursor",
+            extra=[{"key": "cursor", "message": "not a cursor from this API", "source": "query"}],
+        )
+    return key
 
 
 class EquipmentView(msgspec.Struct, frozen=True):

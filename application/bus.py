@@ -48,6 +48,12 @@ class ConflictError(DomainError):
     rule = "concurrent-modification"
 
 
+class IdempotencyKeyReusedError(DomainError):
+    """A command id already recorded for another kind of command: the key was reused by mistake."""
+
+    rule = "idempotency-key-reused"
+
+
 class UnknownCommandError(TypeError):
     pass
 
@@ -83,6 +89,13 @@ class _Pending:
         return type(self.command).__name__
 
     def resolve(self, result: CommandResult) -> None:
+        if result.replayed and result.command_type != self.command_type:
+            self.fail(
+                IdempotencyKeyReusedError(
+                    f"command id {result.command_id!r} was used for {result.command_type}, not {self.command_type}"
+                )
+            )
+            return
         self.outcome = result
         if not self.future.done():  # a caller that gave up has cancelled it
             self.future.set_result(result)

@@ -15,10 +15,11 @@ import msgspec
 from domain.values import EquipmentLevel
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z%][A-Za-z0-9%/._-]*$")]
-Reason = Annotated[str, msgspec.Meta(max_length=500)]
-Location = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
+Location = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 # Quantities are exact decimals; anything beyond a billion units is a typo, not a lot.
 MAX_AMOUNT = Decimal(1_000_000_000)

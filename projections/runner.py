@@ -29,7 +29,11 @@ REBUILD_SUFFIX = "__rebuild"
 
 def utc_text(moment: datetime) -> str:
     """Times are stored as UTC ISO text, so that text comparison is time comparison on SQLite too."""
-    return moment.astimezone(UTC).isoformat()
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:  # within hours of the calendar's first or last day
+        edge = datetime.min if moment.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC).isoformat()
 
 
 @dataclass(frozen=True)

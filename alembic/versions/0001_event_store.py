@@ -1,8 +1,11 @@
 """The event store: events, command receipts, immutability and the application role.
 
 Alembic owns every table, the event tables included; the eventsourcing library runs with
-CREATE_TABLE=n. The DDL matches what eventsourcing 9.5 expects (events table, notification index
-and composite type on PostgreSQL; a rowid table on SQLite).
+CREATE_TABLE=n. On PostgreSQL the two keys that detect a conflict (an event version written twice, a
+command id recorded twice) are checked at COMMIT: a violation in the middle of psycopg's pipeline
+would skip the statements queued after it and leave the connection believing they were prepared.
+The DDL matches what eventsourcing 9.5 expects (events table, notification index and composite type
+on PostgreSQL; a rowid table on SQLite).
 
 Revision ID: 0001
 Revises:
@@ -39,13 +42,13 @@ def _upgrade_postgres(settings: Settings) -> None:
             topic text,
             state bytea,
             notification_id bigserial,
-            PRIMARY KEY (originator_id, originator_version)
+            PRIMARY KEY (originator_id, originator_version) DEFERRABLE INITIALLY DEFERRED
         ) WITH (autovacuum_vacuum_threshold = 100000000, autovacuum_vacuum_scale_factor = 0.5,
                 autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.01)""",
         f"CREATE UNIQUE INDEX {EVENTS}_notification_id_idx ON {EVENTS} (notification_id ASC)",
         "CREATE TYPE stored_event_uuid AS (originator_id uuid, originator_version bigint, topic text, state bytea)",
         """CREATE TABLE command_receipts (
-            command_id text PRIMARY KEY,
+            command_id text PRIMARY KEY DEFERRABLE INITIALLY DEFERRED,
             command_type text NOT NULL,
             result bytea NOT NULL,
             originator_id uuid,
