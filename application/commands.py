@@ -23,6 +23,7 @@ Location = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_N
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 # Quantities are exact decimals; anything beyond a billion units is a typo, not a lot.
 MAX_AMOUNT = Decimal(1_000_000_000)
+MAX_DECIMALS = 9  # finer than any scale weighs; and what every store's decimal type holds
 Sequence = Annotated[int, msgspec.Meta(ge=1, le=9999)]
 
 
@@ -36,6 +37,9 @@ def check_amount(value: Decimal, *, allow_zero: bool = False) -> None:
         raise ValueError(msg)
     if value > MAX_AMOUNT:
         msg = f"must be at most {MAX_AMOUNT}"
+        raise ValueError(msg)
+    if value.as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
+        msg = f"may have at most {MAX_DECIMALS} decimal places"
         raise ValueError(msg)
 
 

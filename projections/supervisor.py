@@ -60,11 +60,13 @@ class ProjectionSupervisor:
         *,
         listen_to: PostgresTarget | None = None,
         poll_interval: float = 0.25,
+        min_interval: float = 0.05,
         page_size: int = 2000,
     ) -> None:
         self.runners = [ProjectionRunner(app, store, p(store), page_size=page_size) for p in projections]
         self.listen_to = listen_to
         self.poll_interval = poll_interval
+        self.min_interval = min_interval
         self.wakeup = threading.Event()
         self.advanced = Advanced()
         self._stop = threading.Event()
@@ -100,6 +102,9 @@ class ProjectionSupervisor:
                 log.exception("projections failed; retrying in a second")
                 self._stop.wait(1.0)
                 continue
+            # A wake-up per commit would cost every view a transaction per command; letting commits
+            # gather for a moment turns them into pages, for a bounded delay of the read side.
+            self._stop.wait(self.min_interval)
             self.wakeup.wait(self.poll_interval)
             self.wakeup.clear()
 
