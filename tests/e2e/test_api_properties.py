@@ -1,0 +1,129 @@
+"""Property-based: requests generated from the app's own OpenAPI document never make the server fail.
+
+schemathesis reads /api/v1/docs/openapi.json from a real server (one per store, of this module's
+own: generated data fills it, after the demo's shift) and sends valid and invalid requests to every
+route, some of them aimed at the shift's own lots, orders and equipment. Whatever it sends, the
+answer is below 500, every 4xx is problem+json, and nothing reaches the server's error log.
+
+The document is sharpened before generating from it, so that "valid" requests get past validation
+to the rules and the read models: request bodies refuse unknown fields (as the server does) and the
+decimal strings look like numbers. Left out on purpose: `min_position` (a position ahead waits 5 s
+for its 503, tested in test_api_errors.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.schemas import APIOperation, BaseSchema
+
+from api.demo_plant import shift
+from tests.e2e.conftest import (
+    PROBLEM_JSON,
+    STORES,
+    Api,
+    ServerProcess,
+    fail_if_the_server_failed,
+    running_server,
+    server_failures,
+)
+
+EXAMPLES_PER_ROUTE = 12
+DECIMAL_TEXT = r"^-?[0-9]{1,10}(\.[0-9]{1,4})?$"
+
+
+@pytest.fixture(scope="module", params=STORES)
+def fuzzed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with running_server(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}")) as running:
+        yield running
+    fail_if_the_server_failed(running, "after the last request")
+
+
+@pytest.fixture(scope="module")
+def known_codes(fuzzed_server: ServerProcess) -> dict[str, list[str]]:
+    """Runs the demo's shift on the server; the codes it made, by the path parameter that names them."""
+    steps = shift((datetime.now(UTC) - timedelta(hours=12)).replace(minute=0, second=0, microsecond=0))
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30.0) as client:
+        Api(client, fuzzed_server).run(*(step.command for step in steps))
+    fields = {"lot_number": ("lot_number", "new_lot_number"), "order_number": ("order_number",), "code": ("code",)}
+    return {
+        name: sorted({getattr(s.command, f) for s in steps for f in names if getattr(s.command, f, None)})
+        for name, names in fields.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed_server: ServerProcess) -> BaseSchema:
+    document = sharpened(httpx.get(f"{fuzzed_server.base_url}/api/v1/docs/openapi.json", timeout=10.0).json())
+    schema = schemathesis.openapi.from_dict(document)
+    schema.config.update(base_url=fuzzed_server.base_url, request_timeout=30)
+    return schema
+
+
+def sharpened(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without `min_position`, with strict request bodies and number-like decimal strings."""
+    for operation in (op for path in document["paths"].values() for op in path.values()):
+        operation["parameters"] = [p for p in operation.get("parameters", []) if p["name"] != "min_position"]
+    for name, component in document["components"]["schemas"].items():
+        if name.endswith(("Request", "In")):
+            component["additionalProperties"] = False
+            for field in component.get("properties", {}).values():
+                if field == {"type": "string"}:  # a Decimal: msgspec documents it as any string
+                    field["pattern"] = DECIMAL_TEXT
+    return document
+
+
+def test_no_request_makes_the_server_fail(
+    api_schema: BaseSchema,
+    fuzzed_server: ServerProcess,
+    known_codes: dict[str, list[str]],
+    subtests: pytest.Subtests,
+) -> None:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) > 30  # every route of the API, read from its own document
+
+    for operation in operations:
+        with subtests.test(msg=operation.label):
+            sends_nothing_that_fails(operation, fuzzed_server, known_codes)
+
+
+def requests_to(operation: APIOperation, known_codes: dict[str, list[str]]) -> st.SearchStrategy[schemathesis.Case]:
+    """Valid and invalid requests, and valid ones naming a lot, order or equipment that exists."""
+    strategies = [operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)]
+    names = re.findall(r"{(\w+)}", operation.path)
+    if names:
+        existing = st.fixed_dictionaries({name: st.sampled_from(known_codes[name]) for name in names})
+        strategies.append(
+            existing.flatmap(lambda path: operation.as_strategy(GenerationMode.POSITIVE, path_parameters=path))
+        )
+    return st.one_of(strategies)
+
+
+def sends_nothing_that_fails(operation: APIOperation, server: ServerProcess, known_codes: dict[str, list[str]]) -> None:
+    """Requests to one operation: none answered >= 500, each 4xx a problem, nothing in the error log."""
+    cases = requests_to(operation, known_codes)
+
+    @settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=cases)
+    def answers_without_failing(case: schemathesis.Case) -> None:
+        note(case.as_curl_command())
+
+        response = case.call()
+
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path}: {response.status_code} {response.text}"
+        )
+        if response.status_code >= 400:
+            assert response.headers.get("content-type", [""])[0].startswith(PROBLEM_JSON), response.headers
+        assert server_failures(server.unread_log()) is None
+
+    answers_without_failing()
