@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -125,10 +124,6 @@ class MaterialLot(Aggregate):
         self.status = LotStatus.QUARANTINE if quarantined else parent_status
         self.hold_reason = hold_reason
         self.status_before_hold = status_before_hold
-
-    @staticmethod
-    def id_for(lot_number: str) -> UUID:
-        return lot_id(lot_number)
 
     @classmethod
     def receive(

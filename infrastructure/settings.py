@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,9 +98,6 @@ class Settings:
 
     def postgres(self, *, admin: bool = False) -> PostgresTarget:
         return parse_postgres_url(self.admin_database_url if admin else self.database_url)
-
-    def with_database_url(self, url: str, admin_url: str | None = None) -> Settings:
-        return dataclasses.replace(self, database_url=url, admin_database_url=admin_url or url)
 
     def sqlalchemy_url(self) -> str:
         """The URL alembic migrates with: the admin role on PostgreSQL."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from projections.runner import Projection, Recorded, Rows, utc_text
-from projections.store import ReadStore, Row, Tx
+from projections.store import ReadStore, Row, Tx, list_rows
 
 TOPIC = "domain.equipment:Equipment"
 COLUMNS = ("equipment_id", "code", "name", "level", "parent_code", "status", "registered_at", "updated_at", "position")
@@ -45,16 +45,9 @@ class EquipmentProjection(Projection):
 def list_equipment(
     store: ReadStore, *, level: str | None, parent_code: str | None, status: str | None, after: str | None, limit: int
 ) -> list[Row]:
-    where, params = ["code > ?"], [after or ""]
-    for column, value in (("level", level), ("parent_code", parent_code), ("status", status)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    with store.reader() as tx:
-        return tx.execute(
-            f"SELECT * FROM rm_equipment WHERE {' AND '.join(where)} ORDER BY code LIMIT ?",  # noqa: S608
-            [*params, limit],
-        )
+    return list_rows(
+        store, "rm_equipment", "code", {"level": level, "parent_code": parent_code, "status": status}, after, limit
+    )
 
 
 def get_equipment(store: ReadStore, code: str) -> Row | None:

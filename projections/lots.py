@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.runner import Projection, Recorded, Rows, utc_text
-from projections.store import ReadStore, Row, Tx
+from projections.store import ReadStore, Row, Tx, list_rows
 
 TOPIC = "domain.material_lot:MaterialLot"
 CREATED = {
@@ -109,16 +109,14 @@ def list_lots(
     after: str | None,
     limit: int,
 ) -> list[Row]:
-    where, params = ["lot_number > ?"], [after or ""]
-    for column, value in (("material_code", material_code), ("status", status), ("location", location)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    with store.reader() as tx:
-        return tx.execute(
-            f"SELECT * FROM rm_lots WHERE {' AND '.join(where)} ORDER BY lot_number LIMIT ?",  # noqa: S608
-            [*params, limit],
-        )
+    return list_rows(
+        store,
+        "rm_lots",
+        "lot_number",
+        {"material_code": material_code, "status": status, "location": location},
+        after,
+        limit,
+    )
 
 
 def get_lot(store: ReadStore, lot_number: str) -> Row | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import msgspec
 
 from projections.runner import Projection, Recorded, Rows, utc_text
-from projections.store import ReadStore, Row, Tx
+from projections.store import ReadStore, Row, Tx, list_rows
 
 TOPIC = "domain.material_definition:MaterialDefinition"
 COLUMNS = ("material_id", "code", "name", "base_unit", "conversions", "defined_at", "position")
@@ -46,8 +46,7 @@ class MaterialsProjection(Projection):
 
 
 def list_materials(store: ReadStore, *, after: str | None, limit: int) -> list[Row]:
-    with store.reader() as tx:
-        return tx.execute("SELECT * FROM rm_materials WHERE code > ? ORDER BY code LIMIT ?", (after or "", limit))
+    return list_rows(store, "rm_materials", "code", {}, after, limit)
 
 
 def get_material(store: ReadStore, code: str) -> Row | None:

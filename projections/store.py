@@ -219,6 +219,22 @@ class PostgresReadStore(ReadStore):
         self.pool.close()
 
 
+def list_rows(
+    store: ReadStore, table: str, key: str, filters: dict[str, str | None], after: str | None, limit: int
+) -> list[Row]:
+    """A page of a view ordered by its business key, after the key `after`, with the given equalities."""
+    where, params = [f"{key} > ?"], [after or ""]
+    for column, value in filters.items():
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    with store.reader() as tx:
+        return tx.execute(
+            f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY {key} LIMIT ?",  # noqa: S608
+            [*params, limit],
+        )
+
+
 def open_read_store(settings: Settings) -> ReadStore:
     if settings.is_postgres:
         return PostgresReadStore(settings)

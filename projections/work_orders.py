@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from projections.runner import Projection, Recorded, Rows, utc_text
-from projections.store import ReadStore, Row, Tx
+from projections.store import ReadStore, Row, Tx, list_rows
 
 TOPIC = "domain.work_order:WorkOrder"
 ORDER_COLUMNS = (
@@ -140,16 +140,9 @@ class WorkOrdersProjection(Projection):
 def list_work_orders(
     store: ReadStore, *, state: str | None, product_code: str | None, after: str | None, limit: int
 ) -> list[Row]:
-    where, params = ["order_number > ?"], [after or ""]
-    for column, value in (("state", state), ("product_code", product_code)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    with store.reader() as tx:
-        return tx.execute(
-            f"SELECT * FROM rm_work_orders WHERE {' AND '.join(where)} ORDER BY order_number LIMIT ?",  # noqa: S608
-            [*params, limit],
-        )
+    return list_rows(
+        store, "rm_work_orders", "order_number", {"state": state, "product_code": product_code}, after, limit
+    )
 
 
 def get_work_order(store: ReadStore, order_number: str) -> tuple[Row, list[Row], list[Row]] | None:
