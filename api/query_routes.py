@@ -23,6 +23,8 @@ from api.schemas import (
     LotView,
     MaterialPage,
     MaterialView,
+    ReachedLot,
+    ReachedLots,
     TraceNode,
     TraceStep,
     WipLine,
@@ -197,7 +199,9 @@ class ReadController(Controller):
         if node is None:
             raise NotFoundError("lot", lot_number)
         rows = await asyncio.to_thread(genealogy.trace, state.read_store, lot_number, direction, as_of=as_of)
-        steps = [_convert({**r, "path": r["path"].split(">")}, TraceStep) for r in rows]
+        for row in rows:
+            row["path"] = row["path"].split(">")
+        steps = msgspec.convert(rows, list[TraceStep], strict=False)
         return Genealogy(
             lot_number=lot_number,
             direction=direction,
@@ -205,6 +209,35 @@ class ReadController(Controller):
             lots=list(dict.fromkeys(s.lot_number for s in steps)),
             steps=steps,
             tree=_tree(lot_number, node["material_code"], steps),
+        )
+
+    @get(
+        "/lots/{lot_number:str}/genealogy/lots",
+        summary="The lots a trace reaches, each once (forward: the recall list)",
+        tags=["Genealogy"],
+    )
+    async def lot_genealogy_lots(
+        self,
+        state: State,
+        lot_number: str,
+        direction: Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")],
+        as_of: Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")] = None,
+        min_position: MinPosition = None,
+    ) -> ReachedLots:
+        """Every lot reached, once, with its material and shortest distance, without the paths.
+
+        Forward from a raw lot this is the recall list; it stays small and fast where material was
+        split and merged so often that the paths multiply."""
+        await reached(state, min_position, "genealogy")
+        if await asyncio.to_thread(genealogy.lot_node, state.read_store, lot_number) is None:
+            raise NotFoundError("lot", lot_number)
+        rows = await asyncio.to_thread(genealogy.reached_lots, state.read_store, lot_number, direction, as_of=as_of)
+        return ReachedLots(
+            lot_number=lot_number,
+            direction=direction,
+            as_of=as_of,
+            count=len(rows),
+            lots=msgspec.convert(rows, list[ReachedLot], strict=False),
         )
 
     @get("/lots/{lot_number:str}/history", summary="Every event of a lot: who, what, when, why", tags=["Lots"])

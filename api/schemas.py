@@ -224,6 +224,24 @@ class Genealogy(msgspec.Struct, frozen=True):
     tree: TraceNode
 
 
+class ReachedLot(msgspec.Struct, frozen=True):
+    """A lot reached by a trace: its material and how many links away it is (the shortest way)."""
+
+    lot_number: str
+    material_code: str | None
+    depth: int
+
+
+class ReachedLots(msgspec.Struct, frozen=True):
+    """The lots a trace reaches, each once; forward from a raw lot, the recall list."""
+
+    lot_number: str
+    direction: str
+    as_of: datetime | None
+    count: int
+    lots: list[ReachedLot]
+
+
 class HistoryEntry(msgspec.Struct, frozen=True):
     """One event of a lot: what happened, who did it, when, through what, and why."""
 

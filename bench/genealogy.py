@@ -29,9 +29,9 @@ from application.service import Chronicle
 from bench.history import generate, print_progress
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
-from projections.genealogy import trace
+from projections.genealogy import reached_lots, trace
 from projections.runner import ProjectionRunner
-from projections.store import PostgresReadStore
+from projections.store import PostgresReadStore, ReadStore
 from projections.supervisor import ALL_PROJECTIONS
 
 PORT = 8791
@@ -53,6 +53,57 @@ def timed(call: Callable[[], Any], repeat: int, budget_s: float = 60.0) -> list[
         call()
         samples.append(time.perf_counter() - started)
     return samples
+
+
+TRACES = (
+    # (what, direction, SQL function, API route under the lot, share of the requests): the goals are
+    # on the first two; the third shows the cost of listing every path of a recall, for scale.
+    ("backward trace", "backward", trace, "genealogy", 1.0),
+    ("recall list", "forward", reached_lots, "genealogy/lots", 1.0),
+    ("forward trace, every path", "forward", trace, "genealogy", 0.1),
+)
+
+
+def measure_traces(
+    store: ReadStore, client: httpx.Client, finished: str, raw: str, requests: int
+) -> list[dict[str, Any]]:
+    """A backward trace of a finished unit and the recall list of a raw lot (and its every-path
+    forward trace), each through the API and as the same SQL run directly, p50/p99 in ms."""
+    rows = []
+    for what, direction, query, route, share in TRACES:
+        lot = finished if direction == "backward" else raw
+        repeat = max(5, int(requests * share))
+        found = len(query(store, lot, direction))
+        sql = percentiles(timed(lambda q=query, d=direction, n=lot: q(store, n, d), repeat))  # type: ignore[misc]
+        url = f"/api/v1/lots/{lot}/{route}"
+        api = percentiles(
+            timed(lambda d=direction, u=url: client.get(u, params={"direction": d}).raise_for_status(), repeat)
+        )
+        rows.append(
+            {
+                "trace": what,
+                "direction": direction,
+                "lot": lot,
+                "rows": found,
+                "requests": repeat,
+                "sql": sql,
+                "api": api,
+                "api_x_sql_p99": round(api["p99_ms"] / max(sql["p99_ms"], 1e-3), 2),
+            }
+        )
+    return rows
+
+
+def print_traces(rows: list[dict[str, Any]]) -> None:
+    print(
+        f"{'genealogy (ms)':<26} {'lot':<16} {'rows':>6} {'SQL p50':>8} {'SQL p99':>8} {'API p50':>8} "
+        f"{'API p99':>8} {'API/SQL p99':>11}"
+    )
+    for t in rows:
+        print(
+            f"{t['trace']:<26} {t['lot']:<16} {t['rows']:>6} {t['sql']['p50_ms']:>8} {t['sql']['p99_ms']:>8} "
+            f"{t['api']['p50_ms']:>8} {t['api']['p99_ms']:>8} {t['api_x_sql_p99']:>11}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,26 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.events:
                 position = run_shift(client, open(os.devnull, "w"))  # noqa: SIM115 - discard the demo's lines
                 client.get("/api/v1/lots", params={"min_position": position}).raise_for_status()
-            for direction, lot in (("backward", backward_lot), ("forward", forward_lot)):
-                reached = len(trace(store, lot, direction))  # type: ignore[arg-type]
-                sql = timed(lambda d=direction, n=lot: trace(store, n, d), args.requests)  # type: ignore[misc]
-                url = f"/api/v1/lots/{lot}/genealogy"
-                api = timed(
-                    lambda d=direction, u=url: client.get(u, params={"direction": d}).raise_for_status(), args.requests
-                )
-                for path, samples in ((f"{direction} trace, direct SQL", sql), (f"{direction} trace, HTTP API", api)):
-                    rows.append(
-                        {"path": path, "lot": lot, "steps": reached, "requests": args.requests, **percentiles(samples)}
-                    )
+            rows = measure_traces(store, client, backward_lot, forward_lot, args.requests)
         store.close()
     finally:
         with psycopg.connect(base.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     print(f"data: {data}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"{'path':<28} {'lot':<20} {'steps':>7} {'p50 ms':>8} {'p99 ms':>8}")
-    for row in rows:
-        print(f"{row['path']:<28} {row['lot']:<20} {row['steps']:>7} {row['p50_ms']:>8} {row['p99_ms']:>8}")
+    print_traces(rows)
     report = {"benchmark": "genealogy", "store": "postgresql", "data": data, "rows": rows}
     print(json.dumps(report))
     if args.json:

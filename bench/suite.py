@@ -32,13 +32,12 @@ import psycopg
 from api.runtime import build_runtime
 from application.service import Chronicle
 from bench import projections as projection_bench
-from bench.genealogy import percentiles, timed
+from bench.genealogy import measure_traces, print_traces
 from bench.history import generate, print_progress
 from bench.serve_process import ServeProcess
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
 from infrastructure.migrations import migrate
 from infrastructure.settings import PostgresTarget, Settings, parse_postgres_url, postgres_url
-from projections.genealogy import trace
 from projections.runner import rebuild
 from projections.store import PostgresReadStore
 from projections.supervisor import ALL_PROJECTIONS
@@ -198,25 +197,8 @@ def history_figures(base: PostgresTarget, events: int, requests: int, library_ev
 def trace_figures(
     store: PostgresReadStore, base_url: str, finished: str, raw: str, requests: int
 ) -> list[dict[str, Any]]:
-    traces = []
     with httpx.Client(base_url=base_url, timeout=120) as client:
-        for direction, lot in (("backward", finished), ("forward", raw)):
-            steps = len(trace(store, lot, direction))  # type: ignore[arg-type]
-            sql = timed(lambda d=direction, n=lot: trace(store, n, d), requests)  # type: ignore[misc]
-            url = f"/api/v1/lots/{lot}/genealogy"
-            api = timed(lambda d=direction, u=url: client.get(u, params={"direction": d}).raise_for_status(), requests)
-            sql_p, api_p = percentiles(sql), percentiles(api)
-            traces.append(
-                {
-                    "direction": direction,
-                    "lot": lot,
-                    "steps": steps,
-                    "sql": sql_p,
-                    "api": api_p,
-                    "api_x_sql_p99": round(api_p["p99_ms"] / max(sql_p["p99_ms"], 1e-3), 2),
-                }
-            )
-    return traces
+        return measure_traces(store, client, finished, raw, requests)
 
 
 def catch_up_figures(
@@ -257,15 +239,8 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"{'projection catch-up':<30} {'events/s':>9} {'x read+decode (e)':>17} {'x library (f)':>13}")
     for r in h["catch_up"]:
         print(f"{r['path']:<30} {r['events_per_s']:>9} {r['x_read_decode']:>17} {r['x_library']:>13}")
-    print(
-        f"\n{'trace':<10} {'lot':<20} {'steps':>6} {'SQL p50':>8} {'SQL p99':>8} {'API p50':>8} {'API p99':>8} "
-        f"{'API/SQL p99':>11}"
-    )
-    for t in h["traces"]:
-        print(
-            f"{t['direction']:<10} {t['lot']:<20} {t['steps']:>6} {t['sql']['p50_ms']:>8} {t['sql']['p99_ms']:>8} "
-            f"{t['api']['p50_ms']:>8} {t['api']['p99_ms']:>8} {t['api_x_sql_p99']:>11}"
-        )
+    print()
+    print_traces(h["traces"])
     m = h["memory"]
     print(
         f"\nmes serve RSS while ingesting: peak {m['rss_peak_mb']} MB, peak up to 90% {m['rss_peak_at_90pct_mb']} MB, "

@@ -31,6 +31,7 @@ EDGE_COLUMNS = (
     "actor_name",
     "occurred_at",
     "position",
+    "child_material",
 )
 ORIGIN = {"Received": "received", "Produced": "produced", "CreatedBySplit": "split", "CreatedByMerge": "merged"}
 
@@ -58,7 +59,7 @@ class GenealogyProjection(Projection):
                 )
             )
             actor = e.provenance.actor
-            common = (actor.id, actor.name, at, r.position)
+            common = (actor.id, actor.name, at, r.position, e.material_code)
             if kind == "Produced":
                 edges += [
                     (
@@ -108,10 +109,12 @@ class GenealogyProjection(Projection):
             f"VALUES ({', '.join('?' * len(NODE_COLUMNS))})",
             nodes,
         )
+        # The parent's material comes from its node, written earlier (or just above, in this page).
         tx.executemany(
-            f"INSERT INTO {self.t['rm_genealogy_edges']} ({', '.join(EDGE_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' * len(EDGE_COLUMNS))})",
-            edges,
+            f"INSERT INTO {self.t['rm_genealogy_edges']} ({', '.join(EDGE_COLUMNS)}, parent_material) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(EDGE_COLUMNS))}, "
+            f"(SELECT material_code FROM {self.t['rm_genealogy_lots']} WHERE lot_number = ?))",
+            [(*edge, edge[0]) for edge in edges],
         )
 
 
@@ -133,28 +136,65 @@ def trace(
 ) -> list[Row]:
     """Every path from `lot_number` through the genealogy, one row per lot reached, nearest first.
 
-    A row names the lot reached, the lot it was reached from (`via_lot`), the link (kind,
-    quantity, order, operation, equipment, who, when), its depth and the whole path.
+    A row names the lot reached and its material, the lot it was reached from (`via_lot`), the
+    link (kind, quantity, order, operation, equipment, who, when), its depth and the whole path.
     """
-    near, far = ("child_lot", "parent_lot") if direction == "backward" else ("parent_lot", "child_lot")
-    when = " AND e.occurred_at <= ?" if as_of else ""
-    moment = [utc_text(as_of)] if as_of else []
+    near, far = _ends(direction)
+    when, moment = _as_of(as_of)
     fields = "e.kind, e.quantity, e.unit, e.order_number, e.operation, e.equipment_code, e.actor_name, e.occurred_at"
     sql = f"""
-        WITH RECURSIVE walk(lot_number, via_lot, kind, quantity, unit, order_number, operation, equipment_code,
-                            actor_name, occurred_at, depth, path) AS (
-            SELECT e.{far}, e.{near}, {fields}, 1, e.{near} || '>' || e.{far}
-            FROM rm_genealogy_edges e WHERE e.{near} = ?{when}
+        WITH RECURSIVE walk(lot_number, material_code, via_lot, kind, quantity, unit, order_number, operation,
+                            equipment_code, actor_name, occurred_at, depth, path) AS (
+            SELECT e.{far}_lot, e.{far}_material, e.{near}_lot, {fields}, 1, e.{near}_lot || '>' || e.{far}_lot
+            FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
             UNION ALL
-            SELECT e.{far}, e.{near}, {fields}, w.depth + 1, w.path || '>' || e.{far}
-            FROM rm_genealogy_edges e JOIN walk w ON e.{near} = w.lot_number
+            SELECT e.{far}_lot, e.{far}_material, e.{near}_lot, {fields}, w.depth + 1, w.path || '>' || e.{far}_lot
+            FROM rm_genealogy_edges e JOIN walk w ON e.{near}_lot = w.lot_number
             WHERE w.depth < ?{when}
         )
-        SELECT w.*, n.material_code FROM walk w LEFT JOIN rm_genealogy_lots n ON n.lot_number = w.lot_number
-        ORDER BY w.depth, w.path
+        SELECT * FROM walk ORDER BY depth, path{store.byte_order}
     """  # noqa: S608 - the only interpolations are fixed column names
-    with store.reader() as tx:
+    with store.walker() as tx:
         return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
+
+
+def reached_lots(
+    store: ReadStore,
+    lot_number: str,
+    direction: Literal["backward", "forward"],
+    *,
+    as_of: datetime | None = None,
+    max_depth: int = MAX_DEPTH,
+) -> list[Row]:
+    """Each lot a trace reaches, once, at its shortest depth: forward, this is the recall list.
+
+    Unlike `trace`, the walk keeps no paths, so a lot reached along many paths (through merges
+    and splits) is visited once per depth instead of once per path.
+    """
+    near, far = _ends(direction)
+    when, moment = _as_of(as_of)
+    sql = f"""
+        WITH RECURSIVE reach(lot_number, material_code, depth) AS (
+            SELECT e.{far}_lot, e.{far}_material, 1 FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
+            UNION
+            SELECT e.{far}_lot, e.{far}_material, r.depth + 1
+            FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number
+            WHERE r.depth < ?{when}
+        )
+        SELECT lot_number, min(material_code) AS material_code, min(depth) AS depth
+        FROM reach GROUP BY lot_number ORDER BY depth, lot_number{store.byte_order}
+    """  # noqa: S608 - the only interpolations are fixed column names
+    with store.walker() as tx:
+        return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
+
+
+def _ends(direction: Literal["backward", "forward"]) -> tuple[str, str]:
+    """(near, far) ends of an edge: a backward trace walks from children to parents."""
+    return ("child", "parent") if direction == "backward" else ("parent", "child")
+
+
+def _as_of(moment: datetime | None) -> tuple[str, list[str]]:
+    return (" AND e.occurred_at <= ?", [utc_text(moment)]) if moment else ("", [])
 
 
 def lot_node(store: ReadStore, lot_number: str) -> Row | None:

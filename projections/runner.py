@@ -25,6 +25,7 @@ from projections.store import ReadStore, Row, Tx
 log = logging.getLogger("chronicle.projections")
 
 REBUILD_SUFFIX = "__rebuild"
+STATISTICS_EVERY = 20_000  # notifications covered between two checks of a view's planner statistics
 
 
 def utc_text(moment: datetime) -> str:
@@ -119,6 +120,7 @@ class ProjectionRunner:
         self.name = tracking_name or projection.name
         self.page_size = page_size
         self.position = 0
+        self.unanalysed = 0  # notifications covered since the view's statistics were last checked
 
     def step(self, until: int | None = None) -> int:
         """Applies the next page (not past `until`); returns how many notifications it covered."""
@@ -155,9 +157,19 @@ class ProjectionRunner:
         total = 0
         while count := self.step(until):
             total += count
+            self.unanalysed += count
             if progress:
                 progress(self.position)
+            if self.unanalysed >= STATISTICS_EVERY:
+                self.refresh_statistics()
         return total
+
+    def refresh_statistics(self, *, force: bool = False) -> None:
+        """Keeps the planner's statistics of the view's tables current as they grow."""
+        self.unanalysed = 0
+        analysed = self.store.refresh_statistics(self.projection.t.values(), force=force)
+        if analysed:
+            log.info("projection %s: analysed %s", self.name, ", ".join(analysed))
 
     def run(self, stop: threading.Event, wakeup: threading.Event, poll_interval: float) -> None:
         """Catches up, then waits for a wake-up (or the poll interval) and catches up again, until stopped."""
@@ -230,6 +242,7 @@ def rebuild(
         started = tx.position(shadow) or 0
     bar = ProgressBar(f"rebuild {name}", started, head, out) if out else None
     runner.catch_up(until=head, progress=bar)
+    runner.refresh_statistics(force=True)  # fresh tables have none; the swap keeps them
     if bar:
         bar(runner.position, final=True)
     with store.transaction() as tx:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from infrastructure.settings import Settings
 Row = dict[str, Any]
 _PLACEHOLDER = re.compile(r"\?")
 POSITIONS = "projection_positions"
+STALE_ROWS, STALE_FRACTION = 1000, 0.1  # a table needs new statistics after this many changed rows
 
 
 class DecimalSum:
@@ -73,6 +74,7 @@ class ReadStore:
     """Base of the two stores; `dialect` is "sqlite" or "postgresql"."""
 
     dialect = ""
+    byte_order = ""  # appended to an ORDER BY term to sort text by bytes (fast and the same on both stores)
 
     def decimal_sum(self, column: str) -> str:
         return f"sum({column})"
@@ -86,6 +88,16 @@ class ReadStore:
     def reader(self) -> Iterator[Tx]:
         raise NotImplementedError
         yield  # pragma: no cover
+
+    @contextmanager
+    def walker(self) -> Iterator[Tx]:
+        """A reader for recursive walks along indexed edges (genealogy traces)."""
+        with self.reader() as tx:
+            yield tx
+
+    def refresh_statistics(self, tables: Iterable[str], *, force: bool = False) -> list[str]:
+        """Brings the planner's statistics of these tables up to date; returns the tables analysed."""
+        return []
 
     def table_names(self) -> set[str]:
         raise NotImplementedError
@@ -170,13 +182,19 @@ class SQLiteReadStore(ReadStore):
 
 class PostgresReadStore(ReadStore):
     dialect = "postgresql"
+    byte_order = ' COLLATE "C"'
 
     def __init__(self, settings: Settings, *, max_size: int = 8) -> None:
         target = settings.postgres()
         self.schema = target.schema
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             target.conninfo(),
-            kwargs={"row_factory": dict_row, "autocommit": True, "options": f"-c search_path={target.schema}"},
+            # JIT compiling pays off for long analytical queries, never for a view's short ones.
+            kwargs={
+                "row_factory": dict_row,
+                "autocommit": True,
+                "options": f"-c search_path={target.schema} -c jit=off",
+            },
             min_size=1,
             max_size=max_size,
             open=True,
@@ -206,6 +224,34 @@ class PostgresReadStore(ReadStore):
     def reader(self) -> Iterator[Tx]:
         with self.pool.connection() as conn:
             yield self._tx(conn)
+
+    @contextmanager
+    def walker(self) -> Iterator[Tx]:
+        """PostgreSQL cannot estimate how many rows a recursive step yields and may pick a hash or
+        merge join that reads the whole edge table at every step; a walk follows the indexes."""
+        with self.transaction() as tx:
+            tx.execute("SET LOCAL enable_hashjoin = off")
+            tx.execute("SET LOCAL enable_mergejoin = off")
+            yield tx
+
+    def refresh_statistics(self, tables: Iterable[str], *, force: bool = False) -> list[str]:
+        """ANALYZEs each table changed by more than a tenth since its last ANALYZE (autovacuum's
+        rule), so plans stay right where autovacuum is off or behind a bulk catch-up."""
+        names = list(tables)
+        with self.reader() as tx:
+            stats = tx.execute(
+                "SELECT relname, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables "
+                "WHERE schemaname = ? AND relname = ANY(?)",
+                (self.schema, names),
+            )
+            stale = [
+                r["relname"]
+                for r in stats
+                if force or r["n_mod_since_analyze"] > STALE_ROWS + STALE_FRACTION * r["n_live_tup"]
+            ]
+            for table in stale:
+                tx.execute(f'ANALYZE "{table}"')
+        return stale
 
     def table_names(self) -> set[str]:
         with self.reader() as tx:

@@ -45,6 +45,7 @@ def field_names(problem: dict[str, Any]) -> list[str]:
         ("/api/v1/lots/{code}", {}, "lot"),
         ("/api/v1/lots/{code}/history", {}, "lot"),
         ("/api/v1/lots/{code}/genealogy", {"direction": "backward"}, "lot"),
+        ("/api/v1/lots/{code}/genealogy/lots", {"direction": "forward"}, "lot"),
         ("/api/v1/work-orders/{code}", {}, "work order"),
         ("/api/v1/equipment/{code}", {}, "equipment"),
         ("/api/v1/materials/{code}", {}, "material"),
@@ -284,6 +285,8 @@ def test_an_idempotency_key_longer_than_allowed_answers_422_naming_the_header(ap
         ("/api/v1/lots", {"material_code": ""}, "material_code"),
         ("/api/v1/lots/{lot}/genealogy", {"direction": "sideways"}, "direction"),
         ("/api/v1/lots/{lot}/genealogy", {"direction": "backward", "as_of": "yesterday"}, "as_of"),
+        ("/api/v1/lots/{lot}/genealogy/lots", {"direction": "up"}, "direction"),
+        ("/api/v1/lots/{lot}/genealogy/lots", {"direction": "forward", "as_of": "2026-13-01"}, "as_of"),
     ],
 )
 def test_an_invalid_query_value_answers_422_naming_the_parameter(

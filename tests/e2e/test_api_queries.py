@@ -347,6 +347,25 @@ def test_the_recall_list_of_a_raw_sugar_lot_reaches_both_pallets(api: Api, demo:
     assert trace["direction"] == "forward"
 
 
+def test_the_recall_list_names_each_lot_once_with_its_material_nearest_first(api: Api, demo: Shift) -> None:
+    trace = api.read(f"/api/v1/lots/{RAW_SUGAR_LOT}/genealogy", direction="forward", min_position=demo.position)
+    recall = api.read(f"/api/v1/lots/{RAW_SUGAR_LOT}/genealogy/lots", direction="forward", min_position=demo.position)
+
+    assert recall["count"] == len(recall["lots"]) == len(set(trace["lots"]))
+    depth = {lot["lot_number"]: lot["depth"] for lot in recall["lots"]}
+    assert depth == {
+        lot: min(s["depth"] for s in trace["steps"] if s["lot_number"] == lot) for lot in set(trace["lots"])
+    }
+    assert [lot["depth"] for lot in recall["lots"]] == sorted(depth.values())
+    material = {s["lot_number"]: s["material_code"] for s in trace["steps"]}
+    assert {lot["lot_number"]: lot["material_code"] for lot in recall["lots"]} == material
+    assert set(FINISHED_PALLETS) <= set(depth)
+    back = api.read(f"/api/v1/lots/{FINISHED_PALLETS[0]}/genealogy/lots", direction="backward")
+    assert RAW_SUGAR_LOT in {lot["lot_number"] for lot in back["lots"]}
+    before = api.read(f"/api/v1/lots/{RAW_SUGAR_LOT}/genealogy/lots", direction="forward", as_of=demo.start.isoformat())
+    assert (before["count"], before["lots"]) == (0, [])
+
+
 def test_a_trace_as_of_before_the_pallets_existed_is_empty(api: Api, demo: Shift) -> None:
     before = demo.start.isoformat()
 

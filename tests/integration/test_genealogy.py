@@ -19,13 +19,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alembic import command
 from api.runtime import Runtime, build_runtime
 from application import commands as c
 from domain.errors import DomainError
-from infrastructure.migrations import migrate
+from infrastructure.migrations import alembic_config, migrate
 from infrastructure.settings import Settings
-from projections.genealogy import GenealogyProjection, trace
-from projections.store import ReadStore, open_read_store
+from projections.genealogy import GenealogyProjection, reached_lots, trace
+from projections.runner import rebuild
+from projections.store import PostgresReadStore, ReadStore, open_read_store
 from tests.builders import context, next_id, plant_commands, q_in, receive
 from tests.fakes import SteppingClock
 from tests.integration.scenarios import genealogy_extras, project, recorded_events, run, run_demo_shift
@@ -135,6 +137,40 @@ def test_every_lot_traces_backward_and_forward_along_the_paths_its_events_descri
     )
 
 
+def shortest_depths(paths: Iterable[tuple[str, str]]) -> dict[str, int]:
+    depths: dict[str, int] = {}
+    for path, _ in paths:
+        hops = path.split(">")
+        depths[hops[-1]] = min(depths.get(hops[-1], len(hops)), len(hops) - 1)
+    return depths
+
+
+def materials_from_events(runtime: Runtime) -> dict[str, str]:
+    return {r.event.lot_number: r.event.material_code for r in recorded_events(runtime) if r.kind in CREATIONS}
+
+
+def test_the_lots_a_trace_reaches_come_once_each_nearest_first_with_their_material(
+    runtime: Runtime, store: ReadStore
+) -> None:
+    plant_history(runtime, store)
+    lots, links = links_from_events(runtime)
+    material = materials_from_events(runtime)
+
+    recalled = 0
+    for lot in lots:
+        for direction in DIRECTIONS:
+            depths = shortest_depths(walk(lot, direction, links))
+            rows = reached_lots(store, lot, direction)
+            assert [r["lot_number"] for r in rows] == sorted(depths, key=lambda n: (depths[n], n)), (lot, direction)
+            assert {r["lot_number"]: r["depth"] for r in rows} == depths
+            assert [r["material_code"] for r in rows] == [material[r["lot_number"]] for r in rows]
+            assert all(r["material_code"] == material[r["lot_number"]] for r in trace(store, lot, direction))
+            recalled += len(rows)
+    assert recalled > len(lots)
+    # A lot reached along two paths (a split tank whose halves were merged again) comes once.
+    assert any(len(walk(lot, d, links)) > len(shortest_depths(walk(lot, d, links))) for lot in lots for d in DIRECTIONS)
+
+
 def expected_quantities(runtime: Runtime) -> dict[tuple[str, str, str], tuple[Decimal | None, str | None]]:
     """Each link's quantity from the other side of the story: what each lot gave up, and when.
 
@@ -215,6 +251,9 @@ def test_a_trace_as_of_a_time_before_a_production_leaves_its_output_out(runtime:
         for lot in lots:
             for direction in DIRECTIONS:
                 assert traced(store, lot, direction, as_of=moment) == walk(lot, direction, earlier), (lot, moment)
+                depths = shortest_depths(walk(lot, direction, earlier))
+                found = reached_lots(store, lot, direction, as_of=moment)
+                assert {r["lot_number"]: r["depth"] for r in found} == depths, (lot, moment)
 
 
 ORDERS = 3
@@ -419,3 +458,46 @@ def is_acyclic(lots: list[str], edges: list[tuple[str, str]]) -> bool:
             if parents[child] == 0:
                 ready.append(child)
     return ordered == len(parents)
+
+
+def test_a_rebuilt_view_has_planner_statistics_and_traces_follow_the_indexes(
+    runtime: Runtime, store: ReadStore
+) -> None:
+    plant_history(runtime, store)
+    rebuild(runtime.app, store, GenealogyProjection, out=None)
+    if not isinstance(store, PostgresReadStore):
+        return  # SQLite plans these walks from its indexes alone
+    with store.reader() as tx:
+        counted = tx.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relnamespace = ?::regnamespace AND relname = ANY(?)",
+            (store.schema, list(GenealogyProjection.tables)),
+        )
+        assert {r["relname"]: r["reltuples"] > 0 for r in counted} == dict.fromkeys(GenealogyProjection.tables, True)
+    with store.walker() as tx:
+        plan = "\n".join(
+            r["QUERY PLAN"]
+            for r in tx.execute(
+                "EXPLAIN SELECT * FROM rm_genealogy_edges e JOIN rm_genealogy_lots n ON n.lot_number = e.child_lot"
+            )
+        )
+    assert "Nested Loop" in plan
+    assert "Hash" not in plan
+    assert "Merge" not in plan
+    assert store.refresh_statistics(GenealogyProjection.tables) == []  # nothing changed since the rebuild
+
+
+def test_the_edge_materials_migration_empties_the_view_and_the_projection_replays_it(
+    settings: Settings, runtime: Runtime, store: ReadStore
+) -> None:
+    plant_history(runtime, store)
+    lots, _ = links_from_events(runtime)
+    before = {(lot, d): reached_lots(store, lot, d) for lot in lots for d in DIRECTIONS}
+
+    command.downgrade(alembic_config(settings), "0002")
+    migrate(settings)
+    with store.reader() as tx:
+        assert tx.position("genealogy") is None
+        assert tx.execute("SELECT count(*) AS n FROM rm_genealogy_edges")[0]["n"] == 0
+
+    project(runtime, store, GenealogyProjection)
+    assert {(lot, d): reached_lots(store, lot, d) for lot in lots for d in DIRECTIONS} == before
