@@ -45,7 +45,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     _require_migrated(settings)
     app = create_app(settings, run_projections=not args.no_projections)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, loop="uvloop", http="httptools")
     return 0
 
 

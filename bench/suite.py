@@ -34,6 +34,7 @@ from application.service import Chronicle
 from bench import projections as projection_bench
 from bench.genealogy import measure_traces, print_traces
 from bench.history import generate, print_progress
+from bench.load import run_clients
 from bench.serve_process import ServeProcess
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
 from infrastructure.migrations import migrate
@@ -62,29 +63,16 @@ def scratch_schema(base: PostgresTarget, **env: str) -> Iterator[Settings]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-async def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag: str) -> float:
+def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag: str) -> float:
     """Each client sends its own consumptions, one at a time, over its own keep-alive connection."""
-    limits = httpx.Limits(max_connections=len(pairs), max_keepalive_connections=len(pairs))
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    host, port = base_url.removeprefix("http://").split(":")
 
-        async def one_client(order: str, lot: str) -> None:
-            for n in range(per_client):
-                for attempt in range(5):  # a dropped keep-alive connection is retried: the key makes it safe
-                    try:
-                        response = await client.post(
-                            f"/api/v1/work-orders/{order}/consumptions",
-                            json={"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10},
-                            headers={"Idempotency-Key": f"{tag}-{order}-{n}"},
-                        )
-                        break
-                    except httpx.TransportError:
-                        if attempt == 4:
-                            raise
-                response.raise_for_status()
+    def consumptions(n: int) -> list[tuple[str, dict[str, object], str]]:
+        order, lot = pairs[n]
+        body = {"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10}
+        return [(f"/api/v1/work-orders/{order}/consumptions", body, f"{tag}-{order}-{i}") for i in range(per_client)]
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client(order, lot) for order, lot in pairs))
-        return time.perf_counter() - started
+    return asyncio.run(run_clients(host, int(port), len(pairs), consumptions))
 
 
 def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dict[str, Any]]:
@@ -116,7 +104,7 @@ def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dic
             for n in clients:
                 log(f"write path through the HTTP API at {n} clients")
                 per_client = max(1, total // n)
-                seconds = asyncio.run(http_load(server.base_url, seeded[n], per_client, f"http{n}"))
+                seconds = http_load(server.base_url, seeded[n], per_client, f"http{n}")
                 rows.append(
                     {
                         "path": "HTTP API (mes serve)",

@@ -15,12 +15,12 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from application.ports import CommandReceipt, StoredReceipt
@@ -74,27 +74,43 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresChronicleRecorder(PostgresApplicationRecorder):
-    """PostgreSQL recorder writing receipts with the events, serialised by an advisory lock."""
+    """PostgreSQL recorder writing receipts with the events, serialised by an advisory lock.
+
+    A batch is one round trip: BEGIN, the lock, NOTIFY, the receipts, the events and COMMIT go out
+    as one pipeline and are answered at one sync (the library's path waits three times). The
+    receipts' and events' keys are checked at COMMIT (deferred), so a repeated command fails there,
+    after every other statement has run.
+    """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         lock_key = zlib.crc32(f"{datastore.schema}.{events_table_name}".encode())
-        self.lock_table_statements = [
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
-            SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key),
-        ]
         schema = Identifier(datastore.schema)
-        self.insert_receipt_statement = SQL(
-            "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
-            "VALUES (%s, %s, %s, %s, %s)"
-        ).format(schema, Identifier(RECEIPTS_TABLE))
-        # The library sends events as an array of a composite type, dumped as text with every byte
-        # of state escaped; four plain arrays in binary cost a fraction of that.
-        self.insert_arrays_statement = SQL(
-            "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
-            "RETURNING notification_id"
-        ).format(schema, Identifier(events_table_name))
+        self.begin_statements = [
+            b"BEGIN",
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout).as_string(),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key).as_string(),
+            SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string(),
+        ]
+        # Rows go as a few binary arrays: the library's array of a composite type is dumped as
+        # text with every byte of state escaped, which costs many times more.
+        self.insert_receipts_statement = (
+            SQL(
+                "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
+                "SELECT * FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::uuid[], %s::bigint[])"
+            )
+            .format(schema, Identifier(RECEIPTS_TABLE))
+            .as_string()
+        )
+        self.insert_events_statement = (
+            SQL(
+                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "RETURNING notification_id"
+            )
+            .format(schema, Identifier(events_table_name))
+            .as_string()
+        )
         self.select_receipts_statement = SQL(
             "SELECT r.command_id, r.command_type, r.result, e.notification_id AS position "
             "FROM {0}.{1} r LEFT JOIN {0}.{2} e "
@@ -102,31 +118,39 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
             "WHERE r.command_id = ANY(%s)"
         ).format(schema, Identifier(RECEIPTS_TABLE), Identifier(events_table_name))
 
-    def _insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
-        if receipts:
-            curs.executemany(self.insert_receipt_statement, receipts)
-
-    def _insert_stored_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        columns = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-        )
-        curs.execute(self.insert_arrays_statement, columns, binary=True)
+        failure: Exception | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as inserted:
+                try:
+                    for statement in self.begin_statements:
+                        curs.execute(statement)
+                    if receipts:
+                        curs.execute(
+                            self.insert_receipts_statement, [list(c) for c in zip(*receipts, strict=True)], binary=True
+                        )
+                    if stored_events:
+                        columns = [
+                            [e.originator_id for e in stored_events],
+                            [e.originator_version for e in stored_events],
+                            [e.topic for e in stored_events],
+                            [e.state for e in stored_events],
+                        ]
+                        inserted.execute(self.insert_events_statement, columns, binary=True)
+                    curs.execute(b"COMMIT")
+                    pipeline.sync()
+                    ids = [row["notification_id"] for row in inserted.fetchall()] if stored_events else []
+                except psycopg.Error as error:
+                    failure = error  # raised once the pipeline is closed, as the library does
+            if failure is not None:
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    # It failed before COMMIT, so the statements after the failure were skipped:
+                    # psycopg may think some of them prepared. A fresh connection knows no such thing.
+                    conn.rollback()
+                    conn.close()
+                raise failure
+        return ids
 
     def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
         if not command_ids:
