@@ -300,16 +300,7 @@ class CommandBus:
         for pending in runnable:
             work.run(pending)
         if work.done:
-            try:
-                results = work.save()
-            except IntegrityError:
-                self.cache.evict(work.aggregates.keys())
-                log.info("batch of %d conflicted; retrying its commands one by one", len(work.done))
-                for item in work.done:
-                    self._commit_alone(item.pending)
-            else:
-                for item, result in zip(work.done, results, strict=True):
-                    item.pending.resolve(result)
+            self._save(work)
         for pending in repeats:
             self._answer_repeat(pending, first_of[pending.command.command_id])
         if work.done:
@@ -318,6 +309,21 @@ class CommandBus:
         self.batches += 1
         self.commands += len(batch)
         log.debug("committed %d commands in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+
+    def _save(self, work: _Batch) -> None:
+        try:
+            results = work.save()
+        except IntegrityError:
+            self.cache.evict(work.aggregates.keys())
+            log.info("batch of %d conflicted; retrying its commands one by one", len(work.done))
+            for item in work.done:
+                self._commit_alone(item.pending)
+        except Exception:
+            self.cache.evict(work.aggregates.keys())  # cached objects hold the changes that failed
+            raise
+        else:
+            for item, result in zip(work.done, results, strict=True):
+                item.pending.resolve(result)
 
     def _commit_alone(self, pending: _Pending) -> None:
         touched = commit_alone(self.app, self.clock, pending)

@@ -76,28 +76,27 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
 class PostgresChronicleRecorder(PostgresApplicationRecorder):
     """PostgreSQL recorder writing receipts with the events, serialised by an advisory lock.
 
-    A batch is one round trip: BEGIN, the lock, NOTIFY, the receipts, the events and COMMIT go out
-    as one pipeline and are answered at one sync (the library's path waits three times). The
-    receipts' and events' keys are checked at COMMIT (deferred), so a repeated command fails there,
-    after every other statement has run.
+    A batch is one round trip: BEGIN, the lock (with its timeout) and the notification, the
+    receipts, the events and COMMIT go out as one pipeline, answered at one sync (the library's
+    path waits three times). The receipts' and events' keys are checked at COMMIT (deferred), so a
+    repeated command fails there, after every other statement has run.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         lock_key = zlib.crc32(f"{datastore.schema}.{events_table_name}".encode())
         schema = Identifier(datastore.schema)
-        self.begin_statements = [
-            b"BEGIN",
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout).as_string(),
-            SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key).as_string(),
-            SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string(),
-        ]
+        self.lock_statement = (
+            SQL("SELECT set_config('lock_timeout', {0}, true), pg_advisory_xact_lock({1}), pg_notify({2}, '')")
+            .format(f"{self.datastore.lock_timeout}s", lock_key, self.channel_name)
+            .as_string()
+        )
         # Rows go as a few binary arrays: the library's array of a composite type is dumped as
         # text with every byte of state escaped, which costs many times more.
         self.insert_receipts_statement = (
             SQL(
                 "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
-                "SELECT * FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::uuid[], %s::bigint[])"
+                "SELECT * FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::uuid[], %b::bigint[])"
             )
             .format(schema, Identifier(RECEIPTS_TABLE))
             .as_string()
@@ -105,7 +104,7 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
         self.insert_events_statement = (
             SQL(
                 "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
                 "RETURNING notification_id"
             )
             .format(schema, Identifier(events_table_name))
@@ -120,16 +119,16 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         receipts: Sequence[CommandReceipt] = kwargs.get("receipts", ())
-        failure: Exception | None = None
+        failure: psycopg.Error | None = None
+        ids: list[int] = []
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as inserted:
                 try:
-                    for statement in self.begin_statements:
-                        curs.execute(statement)
+                    curs.execute(b"BEGIN")
+                    curs.execute(self.lock_statement, prepare=True)
                     if receipts:
-                        curs.execute(
-                            self.insert_receipts_statement, [list(c) for c in zip(*receipts, strict=True)], binary=True
-                        )
+                        columns = [list(column) for column in zip(*receipts, strict=True)]
+                        curs.execute(self.insert_receipts_statement, columns, prepare=True)
                     if stored_events:
                         columns = [
                             [e.originator_id for e in stored_events],
@@ -137,16 +136,17 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
                             [e.topic for e in stored_events],
                             [e.state for e in stored_events],
                         ]
-                        inserted.execute(self.insert_events_statement, columns, binary=True)
+                        inserted.execute(self.insert_events_statement, columns, prepare=True)
                     curs.execute(b"COMMIT")
                     pipeline.sync()
-                    ids = [row["notification_id"] for row in inserted.fetchall()] if stored_events else []
+                    if stored_events:
+                        ids = [row["notification_id"] for row in inserted.fetchall()]
                 except psycopg.Error as error:
                     failure = error  # raised once the pipeline is closed, as the library does
             if failure is not None:
                 if conn.info.transaction_status == TransactionStatus.INERROR:
                     # It failed before COMMIT, so the statements after the failure were skipped:
-                    # psycopg may think some of them prepared. A fresh connection knows no such thing.
+                    # psycopg may think some of them prepared. A new connection knows no such thing.
                     conn.rollback()
                     conn.close()
                 raise failure

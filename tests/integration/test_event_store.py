@@ -14,7 +14,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
-from api.runtime import Runtime
+from api.runtime import Runtime, build_runtime
 from application.bus import CommandResult
 from application.commands import HoldWorkOrder
 from domain.errors import IllegalTransitionError, InsufficientQuantityError
@@ -22,8 +22,10 @@ from domain.ids import lot_id, work_order_id
 from domain.material_lot import MaterialLot
 from domain.values import LotStatus, RequestState
 from domain.work_order import WorkOrder
+from infrastructure.migrations import migrate
 from infrastructure.settings import Settings
 from tests.builders import consume, context, next_id, plant_commands, provenance, qty, receive, running_order
+from tests.fakes import SteppingClock
 
 
 def run(runtime: Runtime, *commands: Any) -> list[CommandResult]:
@@ -229,3 +231,37 @@ def test_the_order_keeps_its_state_across_a_restart(open_runtime: Callable[[], R
     first.close()
     order: WorkOrder = open_runtime().app.repository.get(work_order_id("WO-1"))
     assert order.state is RequestState.RUNNING
+
+
+@pytest.fixture
+def postgres_settings(postgres_schema: tuple[str, str]) -> Settings:
+    app_url, admin_url = postgres_schema
+    settings = Settings.from_env({"MES_DATABASE_URL": app_url, "MES_ADMIN_DATABASE_URL": admin_url})
+    migrate(settings)
+    return settings
+
+
+def test_a_batch_that_fails_before_commit_records_nothing_and_the_next_one_commits(
+    postgres_settings: Settings,
+) -> None:
+    runtime = build_runtime(postgres_settings, clock=SteppingClock())
+    try:
+        seed(runtime)
+        recorder = runtime.app.recorder
+        recorder.lock_statement = recorder.lock_statement.replace("'10s'", "'100ms'")  # type: ignore[attr-defined]
+        key = int(recorder.lock_statement.split("pg_advisory_xact_lock(")[1].split(")")[0])  # type: ignore[attr-defined]
+        before = runtime.app.max_position()
+        with psycopg.connect(postgres_settings.postgres(admin=True).conninfo(), autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", (key,))  # another writer holds the events
+            for _ in range(3):  # each on a new connection: the failed one is closed
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    run(runtime, consume("WO-1", "SUG-1", 1))
+            other.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        assert runtime.app.max_position() == before
+
+        results = run(runtime, *(consume("WO-1", "SUG-1", 1) for _ in range(8)))
+        assert [r.position for r in results] == list(range(before + 2, before + 17, 2))
+        lot: MaterialLot = runtime.app.repository.get(lot_id("SUG-1"))
+        assert lot.quantity == qty(92, "kg")
+    finally:
+        runtime.close()
