@@ -13,6 +13,7 @@ from the store, so that one conflict never costs the others their work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import random
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -81,7 +82,8 @@ class CommandResult(msgspec.Struct, frozen=True):
 class _Pending:
     command: Command
     context: CommandContext
-    future: Future[CommandResult] = field(default_factory=Future)
+    future: Future[CommandResult] | None = None  # a blocking caller's
+    waiter: asyncio.Future[CommandResult] | None = None  # an event loop's caller, answered per batch
     outcome: CommandResult | BaseException | None = None
 
     @property
@@ -97,12 +99,12 @@ class _Pending:
             )
             return
         self.outcome = result
-        if not self.future.done():  # a caller that gave up has cancelled it
+        if self.future is not None and not self.future.done():  # a caller that gave up has cancelled it
             self.future.set_result(result)
 
     def fail(self, error: BaseException) -> None:
         self.outcome = error
-        if not self.future.done():
+        if self.future is not None and not self.future.done():
             self.future.set_exception(error)
 
 
@@ -235,22 +237,27 @@ class CommandBus:
         self._writer.start()
 
     def submit(self, command: Command, context: CommandContext) -> Future[CommandResult]:
-        if type(command) not in HANDLERS:
-            msg = f"no handler for {type(command).__name__}"
-            raise UnknownCommandError(msg)
-        if self._closed:
-            msg = "the command bus is closed"
-            raise RuntimeError(msg)
-        pending = _Pending(command, context)
-        self._queue.put(pending)
-        return pending.future
+        future: Future[CommandResult] = Future()
+        self._enqueue(_Pending(command, context, future=future))
+        return future
 
     def execute(self, command: Command, context: CommandContext, timeout: float = 60.0) -> CommandResult:
         """Runs a command and returns once its events are committed; raises its DomainError if refused."""
         return self.submit(command, context).result(timeout)
 
     async def execute_async(self, command: Command, context: CommandContext) -> CommandResult:
-        return await asyncio.wrap_future(self.submit(command, context))
+        waiter: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(command, context, waiter=waiter))
+        return await waiter
+
+    def _enqueue(self, pending: _Pending) -> None:
+        if type(pending.command) not in HANDLERS:
+            msg = f"no handler for {type(pending.command).__name__}"
+            raise UnknownCommandError(msg)
+        if self._closed:
+            msg = "the command bus is closed"
+            raise RuntimeError(msg)
+        self._queue.put(pending)
 
     def close(self) -> None:
         if not self._closed:
@@ -279,8 +286,9 @@ class CommandBus:
             except Exception as error:  # the writer must survive anything, and answer every caller
                 log.exception("batch of %d commands failed", len(batch))
                 for pending in batch:
-                    if not pending.future.done():
+                    if pending.outcome is None:
                         pending.fail(error)
+            answer_waiters(batch)
             if stop:
                 return
 
@@ -338,6 +346,29 @@ class CommandBus:
             pending.fail(first.outcome or ConflictError("the first attempt of this command had no outcome"))
 
 
+def answer_waiters(batch: Sequence[_Pending]) -> None:
+    """Answers the callers awaiting on event loops: one wake-up per loop and batch, where
+    `asyncio.wrap_future` would write to the loop's wake-up pipe once per command."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+    for pending in batch:
+        if pending.waiter is not None:
+            by_loop.setdefault(pending.waiter.get_loop(), []).append(pending)
+    for loop, answered in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has no one left to answer
+            loop.call_soon_threadsafe(_settle_waiters, answered)
+
+
+def _settle_waiters(answered: list[_Pending]) -> None:
+    for pending in answered:
+        waiter = pending.waiter
+        if waiter is None or waiter.done():  # a caller that gave up has cancelled it
+            continue
+        if isinstance(pending.outcome, CommandResult):
+            waiter.set_result(pending.outcome)
+        else:
+            waiter.set_exception(pending.outcome or RuntimeError("the command bus gave no answer"))
+
+
 def commit_alone(app: Chronicle, clock: Clock, pending: _Pending) -> set[UUID]:
     """Runs one command in its own transaction on state read fresh from the store.
 
@@ -373,6 +404,6 @@ def execute_in_own_transaction(
 
     The bus falls back to it after a conflict; benchmarks compare the bus against it.
     """
-    pending = _Pending(command, context)
-    commit_alone(app, clock, pending)
-    return pending.future.result()
+    future: Future[CommandResult] = Future()
+    commit_alone(app, clock, _Pending(command, context, future=future))
+    return future.result()
