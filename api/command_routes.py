@@ -15,7 +15,7 @@ import msgspec
 from litestar import Response, post
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from api.problems import error_responses
 from api.schemas import CommandAccepted, body_of
@@ -25,8 +25,8 @@ from domain.values import Actor, Source
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         min_length=1,
         max_length=128,

@@ -1,4 +1,4 @@
-"""Genealogy traces on PostgreSQL: p50/p99 latency through the HTTP API against the same SQL run directly.
+"""Genealogy on PostgreSQL: p50/p99 of traces and the recall list, through the HTTP API and as direct SQL.
 
 Data: the demo shift (`--demo`, the default) or a generated five-level history (`--events N`).
 The API runs under uvicorn in this process; requests go over loopback with one keep-alive client.

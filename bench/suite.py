@@ -4,8 +4,9 @@
    in its own process, (c) raw psycopg inserts, (d) one `save()` per command (the library's way).
 2. Projection catch-up, events/s, from the generated history: each view rebuilt, against (e)
    reading and decoding the log alone and (f) the library's ProjectionRunner.
-3. Genealogy on the generated history: p50/p99 of a backward trace of a finished unit and a
-   forward trace (recall list) of a raw lot, through the API and as direct SQL.
+3. Genealogy on the generated history: p50/p99 of a backward trace of a finished unit and of the
+   recall list of a raw lot (and, for scale, its forward trace with every path), through the API
+   and as the same SQL run directly.
 4. Memory: peak RSS of `mes serve` while its projections ingest the generated history.
 
 Everything happens in schemas of its own, dropped at the end. `--quick` is a smoke run (under a
