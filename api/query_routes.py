@@ -195,10 +195,11 @@ class ReadController(Controller):
         min_position: MinPosition = None,
     ) -> Genealogy:
         await reached(state, min_position, "genealogy")
-        node = await asyncio.to_thread(genealogy.lot_node, state.read_store, lot_number)
+        node, rows = await asyncio.to_thread(
+            genealogy.lot_with_trace, state.read_store, lot_number, direction, as_of=as_of
+        )
         if node is None:
             raise NotFoundError("lot", lot_number)
-        rows = await asyncio.to_thread(genealogy.trace, state.read_store, lot_number, direction, as_of=as_of)
         for row in rows:
             row["path"] = row["path"].split(">")
         steps = msgspec.convert(rows, list[TraceStep], strict=False)
@@ -229,9 +230,11 @@ class ReadController(Controller):
         Forward from a raw lot this is the recall list; it stays small and fast where material was
         split and merged so often that the paths multiply."""
         await reached(state, min_position, "genealogy")
-        if await asyncio.to_thread(genealogy.lot_node, state.read_store, lot_number) is None:
+        node, rows = await asyncio.to_thread(
+            genealogy.lot_with_trace, state.read_store, lot_number, direction, as_of=as_of, lots_only=True
+        )
+        if node is None:
             raise NotFoundError("lot", lot_number)
-        rows = await asyncio.to_thread(genealogy.reached_lots, state.read_store, lot_number, direction, as_of=as_of)
         return ReachedLots(
             lot_number=lot_number,
             direction=direction,

@@ -1,4 +1,4 @@
-"""A lean HTTP/1.1 load generator: many keep-alive connections driven by one asyncio loop.
+"""A lean HTTP/1.1 client for benchmarks: many keep-alive connections driven by one asyncio loop.
 
 A general-purpose client spends more CPU per request than the server under test does (httpx's
 pool costs 4-5 ms a request at 64 connections on this machine), and on a two-core machine that
@@ -42,13 +42,19 @@ class Connection:
         self.reader = self.writer = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        reader, writer = await self._open()
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        writer.write(
+        return await self._exchange(
             f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
             + body
         )
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        reader, writer = await self._open()
+        writer.write(request)
         status_line, *header_lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         length = 0
         for line in header_lines:

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import psycopg
 
 from api.runtime import build_runtime
@@ -164,7 +163,7 @@ def history_figures(base: PostgresTarget, events: int, requests: int, library_ev
 
             log("genealogy traces through the API and as direct SQL")
             finished = generated.finished_lots[len(generated.finished_lots) // 2]
-            traces = trace_figures(store, server.base_url, finished, generated.sugar_lots[0], requests)
+            traces = measure_traces(store, server.base_url, finished, generated.sugar_lots[0], requests)
             server.stop()
 
             log("projection catch-up: read+decode, each view rebuilt, the library's runner")
@@ -181,13 +180,6 @@ def history_figures(base: PostgresTarget, events: int, requests: int, library_ev
         "traces": traces,
         "catch_up": catch_up,
     }
-
-
-def trace_figures(
-    store: PostgresReadStore, base_url: str, finished: str, raw: str, requests: int
-) -> list[dict[str, Any]]:
-    with httpx.Client(base_url=base_url, timeout=120) as client:
-        return measure_traces(store, client, finished, raw, requests)
 
 
 def catch_up_figures(

@@ -139,6 +139,18 @@ def trace(
     A row names the lot reached and its material, the lot it was reached from (`via_lot`), the
     link (kind, quantity, order, operation, equipment, who, when), its depth and the whole path.
     """
+    with store.walker() as tx:
+        return _trace(tx, store, lot_number, direction, as_of, max_depth)
+
+
+def _trace(
+    tx: Tx,
+    store: ReadStore,
+    lot_number: str,
+    direction: Literal["backward", "forward"],
+    as_of: datetime | None,
+    max_depth: int,
+) -> list[Row]:
     near, far = _ends(direction)
     when, moment = _as_of(as_of)
     fields = "e.kind, e.quantity, e.unit, e.order_number, e.operation, e.equipment_code, e.actor_name, e.occurred_at"
@@ -154,8 +166,7 @@ def trace(
         )
         SELECT * FROM walk ORDER BY depth, path{store.byte_order}
     """  # noqa: S608 - the only interpolations are fixed column names
-    with store.walker() as tx:
-        return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
+    return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
 
 
 def reached_lots(
@@ -171,6 +182,18 @@ def reached_lots(
     Unlike `trace`, the walk keeps no paths, so a lot reached along many paths (through merges
     and splits) is visited once per depth instead of once per path.
     """
+    with store.walker() as tx:
+        return _reached_lots(tx, store, lot_number, direction, as_of, max_depth)
+
+
+def _reached_lots(
+    tx: Tx,
+    store: ReadStore,
+    lot_number: str,
+    direction: Literal["backward", "forward"],
+    as_of: datetime | None,
+    max_depth: int,
+) -> list[Row]:
     near, far = _ends(direction)
     when, moment = _as_of(as_of)
     sql = f"""
@@ -184,8 +207,7 @@ def reached_lots(
         SELECT lot_number, min(material_code) AS material_code, min(depth) AS depth
         FROM reach GROUP BY lot_number ORDER BY depth, lot_number{store.byte_order}
     """  # noqa: S608 - the only interpolations are fixed column names
-    with store.walker() as tx:
-        return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
+    return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
 
 
 def _ends(direction: Literal["backward", "forward"]) -> tuple[str, str]:
@@ -197,7 +219,19 @@ def _as_of(moment: datetime | None) -> tuple[str, list[str]]:
     return (" AND e.occurred_at <= ?", [utc_text(moment)]) if moment else ("", [])
 
 
-def lot_node(store: ReadStore, lot_number: str) -> Row | None:
-    with store.reader() as tx:
-        rows = tx.execute("SELECT * FROM rm_genealogy_lots WHERE lot_number = ?", (lot_number,))
-        return rows[0] if rows else None
+def lot_with_trace(
+    store: ReadStore,
+    lot_number: str,
+    direction: Literal["backward", "forward"],
+    *,
+    as_of: datetime | None = None,
+    lots_only: bool = False,
+) -> tuple[Row | None, list[Row]]:
+    """The lot's node and its `trace` (or, `lots_only`, its `reached_lots`) read in one
+    transaction: (None, []) for a lot the genealogy does not know."""
+    with store.walker() as tx:
+        nodes = tx.execute("SELECT * FROM rm_genealogy_lots WHERE lot_number = ?", (lot_number,))
+        if not nodes:
+            return None, []
+        walk = _reached_lots if lots_only else _trace
+        return nodes[0], walk(tx, store, lot_number, direction, as_of, MAX_DEPTH)
