@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -293,3 +296,57 @@ def test_a_consumption_reported_on_unknown_equipment_is_refused(memory_runtime: 
         memory_runtime.bus.execute(report, context())
 
     assert memory_runtime.app.max_position() == before
+
+
+def test_callers_on_two_event_loops_get_their_own_answers_and_refusals(gated_runtime: Runtime, gate: GateClock) -> None:
+    plant_with_running_order(gated_runtime)
+    bus = gated_runtime.bus
+    shares = ([consume("WO-1", "LOT-A", 1) for _ in range(10)], [consume("WO-1", "LOT-A", 1) for _ in range(9)])
+    shares[1].append(consume("WO-1", "LOT-B", 11))  # more than LOT-B holds
+
+    async def send_all(share: Sequence[c.Command]) -> list[CommandResult | BaseException]:
+        sent = (bus.execute_async(command, context()) for command in share)
+        return await asyncio.gather(*sent, return_exceptions=True)
+
+    gate.close()
+    plug = bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
+    assert gate.entered.wait(WAIT_S)
+    with ThreadPoolExecutor(max_workers=2) as loops:  # two threads, each with its own event loop
+        answers = [loops.submit(asyncio.run, send_all(share)) for share in shares]
+        deadline = time.monotonic() + WAIT_S
+        while bus._queue.qsize() < 20 and time.monotonic() < deadline:  # all queued while the gate is shut
+            threading.Event().wait(0.001)
+        gate.open()
+        first, second = (future.result(WAIT_S) for future in answers)
+
+    assert plug.result(WAIT_S).position is not None
+    assert bus.batches >= 2
+    accepted = [*first, *second[:-1]]
+    assert all(isinstance(a, CommandResult) for a in accepted)
+    assert isinstance(second[-1], InsufficientQuantityError)
+    assert len({a.position for a in accepted if isinstance(a, CommandResult)}) == 19
+    assert lot(gated_runtime, "LOT-A").quantity == qty(81, "kg")
+
+
+def test_a_caller_that_gives_up_waiting_leaves_the_others_answered(gated_runtime: Runtime, gate: GateClock) -> None:
+    plant_with_running_order(gated_runtime)
+    bus = gated_runtime.bus
+    gate.close()
+    plug = bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
+    assert gate.entered.wait(WAIT_S)
+
+    async def one_gives_up() -> CommandResult:
+        impatient = asyncio.ensure_future(bus.execute_async(consume("WO-1", "LOT-A", 1), context()))
+        patient = asyncio.ensure_future(bus.execute_async(consume("WO-1", "LOT-A", 2), context()))
+        await asyncio.sleep(0)  # one turn of the loop: both commands are queued for one batch
+        impatient.cancel()  # gone before the writer answers; its command still runs
+        with contextlib.suppress(asyncio.CancelledError):
+            await impatient
+        gate.open()
+        return await asyncio.wait_for(patient, WAIT_S)
+
+    result = asyncio.run(one_gives_up())
+
+    assert plug.result(WAIT_S).position is not None
+    assert result.position == gated_runtime.app.max_position()
+    assert lot(gated_runtime, "LOT-A").quantity == qty(97, "kg")
