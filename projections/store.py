@@ -187,16 +187,26 @@ class PostgresReadStore(ReadStore):
     def __init__(self, settings: Settings, *, max_size: int = 8) -> None:
         target = settings.postgres()
         self.schema = target.schema
+        # JIT compiling pays off for long analytical queries, never for a view's short ones.
+        options = f"-c search_path={target.schema} -c jit=off"
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             target.conninfo(),
-            # JIT compiling pays off for long analytical queries, never for a view's short ones.
+            kwargs={"row_factory": dict_row, "autocommit": True, "options": options},
+            min_size=1,
+            max_size=max_size,
+            open=True,
+        )
+        # Walks get connections of their own, set once to follow the indexes: a walk is then one
+        # round trip, where SET LOCAL would need a transaction around it (three more).
+        self.walks: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            target.conninfo(),
             kwargs={
                 "row_factory": dict_row,
                 "autocommit": True,
-                "options": f"-c search_path={target.schema} -c jit=off",
+                "options": f"{options} -c enable_hashjoin=off -c enable_mergejoin=off",
             },
             min_size=1,
-            max_size=max_size,
+            max_size=max(2, max_size // 2),
             open=True,
         )
 
@@ -229,10 +239,8 @@ class PostgresReadStore(ReadStore):
     def walker(self) -> Iterator[Tx]:
         """PostgreSQL cannot estimate how many rows a recursive step yields and may pick a hash or
         merge join that reads the whole edge table at every step; a walk follows the indexes."""
-        with self.transaction() as tx:
-            tx.execute("SET LOCAL enable_hashjoin = off")
-            tx.execute("SET LOCAL enable_mergejoin = off")
-            yield tx
+        with self.walks.connection() as conn:
+            yield self._tx(conn)
 
     def refresh_statistics(self, tables: Iterable[str], *, force: bool = False) -> list[str]:
         """ANALYZEs each table changed by more than a tenth since its last ANALYZE (autovacuum's
@@ -263,6 +271,7 @@ class PostgresReadStore(ReadStore):
 
     def close(self) -> None:
         self.pool.close()
+        self.walks.close()
 
 
 def list_rows(
