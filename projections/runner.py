@@ -90,15 +90,8 @@ class Rows:
         self.rows[row[self.key]] = row
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        columns = ", ".join(self.columns)
-        marks = ", ".join("?" * len(self.columns))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c != self.key)
-        self.tx.executemany(
-            f"INSERT INTO {self.table} ({columns}) VALUES ({marks}) "  # noqa: S608
-            f"ON CONFLICT ({self.key}) DO UPDATE SET {updates}",
-            [tuple(row.get(c) for c in self.columns) for row in self.rows.values()],
+        self.tx.upsert(
+            self.table, self.key, self.columns, [tuple(row.get(c) for c in self.columns) for row in self.rows.values()]
         )
 
 

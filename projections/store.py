@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -44,10 +45,11 @@ class DecimalSum:
 class Tx:
     """One transaction (or, for readers, one connection) on the read store."""
 
-    def __init__(self, execute: Any, executemany: Any, lock_rows: str = "") -> None:
+    def __init__(self, execute: Any, executemany: Any, lock_rows: str = "", rows_as_json: str = "") -> None:
         self._execute = execute
         self._executemany = executemany
         self._lock_rows = lock_rows
+        self._rows_as_json = rows_as_json  # a FROM clause turning one JSON array into a table's rows
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._execute(sql, params)  # type: ignore[no-any-return]
@@ -55,6 +57,22 @@ class Tx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._executemany(sql, rows)
+
+    def upsert(self, table: str, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Inserts the rows, or updates those whose `key` exists: one statement per row, or on
+        PostgreSQL one statement for them all (the rows go as one JSON array)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        if self._rows_as_json:
+            payload = msgspec.json.encode([dict(zip(columns, row, strict=True)) for row in rows]).decode()
+            source = self._rows_as_json.format(table=table)
+            self.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} {conflict}", (payload,))  # noqa: S608
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)  # noqa: S608
 
     def position(self, name: str, *, lock: bool = False) -> int | None:
         """A projection's tracking position; `lock` holds it until the transaction ends."""
@@ -223,7 +241,7 @@ class PostgresReadStore(ReadStore):
             with conn.cursor() as cursor:
                 cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
 
-        return Tx(execute, executemany, " FOR UPDATE")
+        return Tx(execute, executemany, " FOR UPDATE", "json_populate_recordset(NULL::{table}, ?::json)")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
