@@ -106,6 +106,7 @@ class ProjectionRunner:
         *,
         tracking_name: str | None = None,
         page_size: int = 2000,
+        keep_statistics: bool = True,
     ) -> None:
         self.app = app
         self.store = store
@@ -113,6 +114,7 @@ class ProjectionRunner:
         self.name = tracking_name or projection.name
         self.page_size = page_size
         self.position = 0
+        self.keep_statistics = keep_statistics  # off for tables no one reads yet (a rebuild's copies)
         self.unanalysed = 0  # notifications covered since the view's statistics were last checked
 
     def step(self, until: int | None = None) -> int:
@@ -153,7 +155,7 @@ class ProjectionRunner:
             self.unanalysed += count
             if progress:
                 progress(self.position)
-            if self.unanalysed >= STATISTICS_EVERY:
+            if self.keep_statistics and self.unanalysed >= STATISTICS_EVERY:
                 self.refresh_statistics()
         return total
 
@@ -228,7 +230,12 @@ def rebuild(
                 store.copy_table(tx, table, table + REBUILD_SUFFIX)
             tx.set_position(shadow, 0)
     runner = ProjectionRunner(
-        app, store, projection_class(store, REBUILD_SUFFIX), tracking_name=shadow, page_size=page_size
+        app,
+        store,
+        projection_class(store, REBUILD_SUFFIX),
+        tracking_name=shadow,
+        page_size=page_size,
+        keep_statistics=False,
     )
     head = app.max_position()
     with store.reader() as tx:
