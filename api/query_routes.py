@@ -51,6 +51,8 @@ MinPosition = Annotated[
     ),
 ]
 Text = Annotated[str | None, Parameter(min_length=1, max_length=64)]
+Direction = Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")]
+AsOf = Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")]
 READ_WAIT_S = 5.0
 _PROVENANCE_FIELDS = {"provenance", "reason", "timestamp", "originator_id", "originator_version", "originator_topic"}
 
@@ -190,8 +192,8 @@ class ReadController(Controller):
         self,
         state: State,
         lot_number: str,
-        direction: Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")],
-        as_of: Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")] = None,
+        direction: Direction,
+        as_of: AsOf = None,
         min_position: MinPosition = None,
     ) -> Genealogy:
         await reached(state, min_position, "genealogy")
@@ -221,8 +223,8 @@ class ReadController(Controller):
         self,
         state: State,
         lot_number: str,
-        direction: Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")],
-        as_of: Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")] = None,
+        direction: Direction,
+        as_of: AsOf = None,
         min_position: MinPosition = None,
     ) -> ReachedLots:
         """Every lot reached, once, with its material and shortest distance, without the paths.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -29,6 +28,7 @@ from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT
 from application.service import Chronicle
 from bench.history import generate, print_progress
 from bench.load import Connection, ResponseError
+from bench.report import emit_json
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
 from projections.genealogy import reached_lots, trace
@@ -165,10 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"data: {data}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print_traces(rows)
     report = {"benchmark": "genealogy", "store": "postgresql", "data": data, "rows": rows}
-    print(json.dumps(report))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    emit_json(report, args.json)
     return 0
 
 

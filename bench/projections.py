@@ -12,7 +12,6 @@ pointing at a PostgreSQL database (default postgresql://postgres@127.0.0.1:5432/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ from eventsourcing.projection import ProjectionRunner as LibraryProjectionRunner
 
 from application.service import Chronicle
 from bench.history import generate, print_progress
+from bench.report import emit_json
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
 from projections.runner import rebuild
@@ -189,10 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print(f"lots view: {lots_rate / library_rate:.1f}x the library's ProjectionRunner")
     report = {"benchmark": "projections", "store": "postgresql", "history_events": generated.events, "rows": rows}
-    print(json.dumps(report))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    emit_json(report, args.json)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import threading
@@ -35,6 +34,7 @@ from bench import projections as projection_bench
 from bench.genealogy import measure_traces, print_traces
 from bench.history import generate, print_progress
 from bench.load import run_clients
+from bench.report import emit_json
 from bench.serve_process import ServeProcess
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
 from infrastructure.migrations import migrate
@@ -248,10 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     report["seconds"] = round(time.perf_counter() - started, 1)
     print_report(report)
-    print(json.dumps(report))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    emit_json(report, args.json)
     return 0
 
 

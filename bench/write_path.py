@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import sys
 import threading
@@ -35,6 +34,7 @@ import psycopg
 from api.runtime import Runtime, build_runtime
 from application import commands as c
 from application.bus import CommandContext, execute_in_own_transaction
+from bench.report import emit_json
 from domain.values import Actor, ActorKind, EquipmentLevel, Source
 from infrastructure.clock import SystemClock
 from infrastructure.migrations import migrate
@@ -252,10 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['x_raw_insert']:>7} {row['x_own_transaction']:>8} {row['x_unbatched']:>11}"
         )
     report = {"benchmark": "write_path", "store": "postgresql", "rows": rows}
-    print(json.dumps(report))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    emit_json(report, args.json)
     return 0
 
 

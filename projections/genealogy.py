@@ -140,21 +140,14 @@ def trace(
     link (kind, quantity, order, operation, equipment, who, when), its depth and the whole path.
     """
     with store.walker() as tx:
-        return _trace(tx, store, lot_number, direction, as_of, max_depth)
+        return tx.execute(_paths_sql(store, direction, as_of), _walk_params(lot_number, as_of, max_depth))
 
 
-def _trace(
-    tx: Tx,
-    store: ReadStore,
-    lot_number: str,
-    direction: Literal["backward", "forward"],
-    as_of: datetime | None,
-    max_depth: int,
-) -> list[Row]:
+def _paths_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of: datetime | None) -> str:
     near, far = _ends(direction)
-    when, moment = _as_of(as_of)
+    when = _when(as_of)
     fields = "e.kind, e.quantity, e.unit, e.order_number, e.operation, e.equipment_code, e.actor_name, e.occurred_at"
-    sql = f"""
+    return f"""
         WITH RECURSIVE walk(lot_number, material_code, via_lot, kind, quantity, unit, order_number, operation,
                             equipment_code, actor_name, occurred_at, depth, path) AS (
             SELECT e.{far}_lot, e.{far}_material, e.{near}_lot, {fields}, 1, e.{near}_lot || '>' || e.{far}_lot
@@ -166,7 +159,6 @@ def _trace(
         )
         SELECT * FROM walk ORDER BY depth, path{store.byte_order}
     """  # noqa: S608 - the only interpolations are fixed column names
-    return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
 
 
 def reached_lots(
@@ -183,20 +175,13 @@ def reached_lots(
     and splits) is visited once per depth instead of once per path.
     """
     with store.walker() as tx:
-        return _reached_lots(tx, store, lot_number, direction, as_of, max_depth)
+        return tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of, max_depth))
 
 
-def _reached_lots(
-    tx: Tx,
-    store: ReadStore,
-    lot_number: str,
-    direction: Literal["backward", "forward"],
-    as_of: datetime | None,
-    max_depth: int,
-) -> list[Row]:
+def _lots_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of: datetime | None) -> str:
     near, far = _ends(direction)
-    when, moment = _as_of(as_of)
-    sql = f"""
+    when = _when(as_of)
+    return f"""
         WITH RECURSIVE reach(lot_number, material_code, depth) AS (
             SELECT e.{far}_lot, e.{far}_material, 1 FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
             UNION
@@ -207,7 +192,6 @@ def _reached_lots(
         SELECT lot_number, min(material_code) AS material_code, min(depth) AS depth
         FROM reach GROUP BY lot_number ORDER BY depth, lot_number{store.byte_order}
     """  # noqa: S608 - the only interpolations are fixed column names
-    return tx.execute(sql, [lot_number, *moment, max_depth, *moment])
 
 
 def _ends(direction: Literal["backward", "forward"]) -> tuple[str, str]:
@@ -215,8 +199,14 @@ def _ends(direction: Literal["backward", "forward"]) -> tuple[str, str]:
     return ("child", "parent") if direction == "backward" else ("parent", "child")
 
 
-def _as_of(moment: datetime | None) -> tuple[str, list[str]]:
-    return (" AND e.occurred_at <= ?", [utc_text(moment)]) if moment else ("", [])
+def _when(as_of: datetime | None) -> str:
+    return " AND e.occurred_at <= ?" if as_of else ""
+
+
+def _walk_params(lot_number: str, as_of: datetime | None, max_depth: int) -> list[object]:
+    """The start lot and the depth limit, each followed by the `as_of` moment when there is one."""
+    moment = [utc_text(as_of)] if as_of else []
+    return [lot_number, *moment, max_depth, *moment]
 
 
 def lot_with_trace(
@@ -233,5 +223,5 @@ def lot_with_trace(
         nodes = tx.execute("SELECT * FROM rm_genealogy_lots WHERE lot_number = ?", (lot_number,))
         if not nodes:
             return None, []
-        walk = _reached_lots if lots_only else _trace
-        return nodes[0], walk(tx, store, lot_number, direction, as_of, MAX_DEPTH)
+        sql = (_lots_sql if lots_only else _paths_sql)(store, direction, as_of)
+        return nodes[0], tx.execute(sql, _walk_params(lot_number, as_of, MAX_DEPTH))
