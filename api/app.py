@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import Any
+from pathlib import Path
 
-from litestar import Litestar, Request, Response, Router, get
-from litestar.datastructures import State
+import swagger_ui_bundle
+from litestar import Litestar, Router
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
+from litestar.static_files import create_static_files_router
 
 from api.command_routes import command_handlers
-from api.problems import EXCEPTION_HANDLERS, FieldError, problem
+from api.methods import options_handler, paths_of
+from api.operations import API_PATH, DOCS_ASSETS_PATH, DOCS_PATH, SWAGGER_PATH, api_index, operation_handlers
+from api.problems import EXCEPTION_HANDLERS
 from api.query_routes import ReadController
 from api.runtime import build_runtime
+from api.validation import refuse_nul
 from domain.values import Actor, ActorKind
 from infrastructure.settings import Settings
 from projections.store import open_read_store
@@ -31,24 +36,30 @@ def local_principal(settings: Settings) -> Actor:
     return Actor(id=settings.local_principal_id, name=settings.local_principal_name, kind=ActorKind.PERSON)
 
 
-@get("/health", summary="Liveness, and how far each projection has got", tags=["Operations"], include_in_schema=True)
-async def health(state: State) -> dict[str, Any]:
-    return {"status": "ok", "position": state.chronicle.max_position()}
+def offline_docs() -> tuple[Router, SwaggerRenderPlugin]:
+    """Swagger UI from the swagger-ui-bundle-v2 package, served by the app: plants run without internet,
+    so the docs page loads nothing from outside (litestar's plugins default to a CDN).
 
-
-async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
-    """PostgreSQL text cannot hold NUL: a path or query with one is refused before it reaches SQL."""
-    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
-    if b"%00" in raw.lower() or b"\x00" in raw or "\x00" in request.scope["path"]:
-        return problem(
-            request,
-            422,
-            "invalid-input",
-            "Invalid input",
-            "a path or query may not contain NUL",
-            errors=[FieldError(field="path", message="contains NUL", source="path")],
-        )
-    return None
+    The assets' path carries Swagger UI's version, so browsers may keep them until it changes.
+    """
+    dist = Path(str(swagger_ui_bundle.swagger_ui_path))
+    assets = f"{DOCS_ASSETS_PATH}/{dist.name}"
+    router = create_static_files_router(
+        path=assets,
+        directories=[dist],
+        name="docs-assets",
+        cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
+        include_in_schema=False,
+    )
+    # One page at /api/v1/docs, and at /api/v1/docs/swagger where it used to be.
+    swagger = SwaggerRenderPlugin(
+        js_url=f"{assets}/swagger-ui-bundle.js",
+        css_url=f"{assets}/swagger-ui.css",
+        standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
+        path=["/", SWAGGER_PATH],
+    )
+    return router, swagger
 
 
 def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
@@ -73,13 +84,15 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         runtime.close()
         read_store.close()
 
+    docs_assets, swagger = offline_docs()
+    handlers = [*command_handlers(), ReadController, *operation_handlers()]
     api = Router(
-        path="/api/v1",
-        route_handlers=[*command_handlers(), ReadController, health],
+        path=API_PATH,
+        route_handlers=[options_handler(paths_of(handlers)), *handlers],
         dependencies={"actor": Provide(lambda: principal, sync_to_thread=False)},
     )
     return Litestar(
-        route_handlers=[api],
+        route_handlers=[api, api_index, docs_assets],
         state=State(
             {
                 "bus": runtime.bus,
@@ -87,6 +100,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
                 "read_store": read_store,
                 "projections_advanced": supervisor.advanced,
                 "supervisor": supervisor,
+                "time_window": settings.business_time_window,
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -98,8 +112,8 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
             title="Chronicle MES",
             version="1.0.0",
             description="Event-sourced MES backend: commands record events; queries read projections.",
-            path="/api/v1/docs",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            path=DOCS_PATH,
+            render_plugins=[swagger],
             tags=[Tag(name=n) for n in ("Equipment", "Materials", "Lots", "Genealogy", "Work orders", "Operations")],
         ),
         logging_config=None,  # the process configures logging (logfmt) once, in the CLI

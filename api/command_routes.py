@@ -19,6 +19,7 @@ from litestar.params import HeaderParameter
 
 from api.problems import error_responses
 from api.schemas import CommandAccepted, body_of
+from api.validation import KeyPath, command_body_check
 from application import commands as c
 from application.bus import CommandBus, CommandContext
 from domain.values import Actor, Source
@@ -142,7 +143,7 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
         data: Any, state: State, actor: Actor, idempotency_key: str | None = None, **path: str
     ) -> Response[CommandAccepted]:
         bus: CommandBus = state.bus
-        fields = {f: getattr(data, f) for f in data.__struct_fields__}
+        fields = {} if data is None else {f: getattr(data, f) for f in data.__struct_fields__}
         command = route.command(command_id=idempotency_key or str(uuid.uuid4()), **fields, **path)
         outcome = await bus.execute_async(command, CommandContext(actor=actor, source=Source.API))
         resource = route.created.format(**outcome.result) if route.created else None
@@ -161,11 +162,14 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
         )
 
     params = [
-        inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=body_type),
+        # A command whose fields all have defaults (release, start, ...) may come without a body.
+        inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=body_type)
+        if any(f.required for f in msgspec.structs.fields(body_type))
+        else inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=body_type | None, default=None),
         inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, annotation=State),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=Actor),
         inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey, default=None),
-        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in route.path_fields),
+        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=KeyPath) for name in route.path_fields),
     ]
     handler.__signature__ = inspect.Signature(params, return_annotation=Response[CommandAccepted])  # type: ignore[attr-defined]
     handler.__annotations__ = {p.name: p.annotation for p in params} | {"return": Response[CommandAccepted]}
@@ -178,6 +182,7 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
         status_code=status,
         responses=error_responses(),
         operation_id=handler.__name__,
+        before_request=command_body_check(route.command, route.path_fields),
     )(handler)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 
 import httpx
@@ -53,7 +53,9 @@ def serving(app: Any, host: str, port: int) -> Iterator[uvicorn.Server]:
 
 def run_shift(client: httpx.Client, out: TextIO) -> int:
     """Sends every command of the shift; returns the position of the last one."""
-    start = datetime.combine(datetime.now(UTC).date(), time(6, 0), tzinfo=UTC)
+    # Yesterday's early shift: business times lie in the past (a report cannot come from the future),
+    # and are the same all day, so a second run sends the very same commands.
+    start = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(6, 0), tzinfo=UTC)
     steps = shift(start)
     replayed, position = 0, 0
     for number, step in enumerate(steps, start=1):

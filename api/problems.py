@@ -13,11 +13,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.commands import PATTERN_RULES, InvalidCommandError
+from application.ports import StoreUnavailableError
 from domain.errors import DomainError, NotFoundError
 
 log = logging.getLogger("chronicle.api")
@@ -27,6 +29,9 @@ MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 NOT_JSON = ("JSON", "TRUNCATED", "INPUT DATA", "EXPECTED", "INVALID")
 PROBLEM_BASE = "https://chronicle-mes.dev/problems/"
+REGEX_FAILURE = re.compile(r"^Expected `str` matching regex '(.*)'")
+# msgspec quotes a pattern in its message as Python's repr would.
+RULE_OF_PATTERN = {repr(pattern)[1:-1]: rule for pattern, rule in PATTERN_RULES.items()}
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -58,13 +63,24 @@ class ReadModelBehindError(Exception):
         self.reached = reached
 
 
+class MalformedBodyError(Exception):
+    """The body is not JSON a server can read: its syntax, its encoding, or nesting beyond reason."""
+
+
 def problem(
-    request: Request[Any, Any, Any], status: int, slug: str, title: str, detail: str, **extra: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    retry_after: int = 1,
+    **extra: Any,
 ) -> Response[Any]:
     body = Problem(
         type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, instance=request.url.path, **extra
     )
-    headers = {"Retry-After": "1"} if status == 503 else None  # noqa: PLR2004 - 503 Service Unavailable
+    headers = {"Retry-After": str(retry_after)} if status == 503 else None  # noqa: PLR2004 - Service Unavailable
     return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -86,6 +102,14 @@ def on_validation_error(request: Request[Any, Any, Any], error: ValidationExcept
     return problem(request, 422, "invalid-input", "Invalid input", f"invalid value for {named}", errors=errors)
 
 
+def explained(message: str) -> str:
+    """A validation message, with a regular expression replaced by the rule it stands for."""
+    pattern = REGEX_FAILURE.match(message)
+    if pattern and pattern.group(1) in RULE_OF_PATTERN:
+        return "must be " + RULE_OF_PATTERN[pattern.group(1)]
+    return message
+
+
 def _field_error(item: dict[str, Any]) -> FieldError:
     """Names the field: `data` (the whole body) is replaced by the offending field when the message has it."""
     key, message = str(item.get("key") or ""), str(item.get("message"))
@@ -96,13 +120,26 @@ def _field_error(item: dict[str, Any]) -> FieldError:
         missing = MISSING_FIELD.search(message)
         key = missing.group(1) if missing else "body"
     source = item.get("source") or "body"
-    return FieldError(field=key or "body", message=message, source=str(getattr(source, "value", source)))
+    return FieldError(field=key or "body", message=explained(message), source=str(getattr(source, "value", source)))
+
+
+def on_invalid_command(request: Request[Any, Any, Any], error: InvalidCommandError) -> Response[Any]:
+    errors = [FieldError(field=field, message=message) for field, message in error.errors]
+    named = ", ".join(e.field for e in errors)
+    return problem(request, 422, "invalid-input", "Invalid input", f"invalid value for {named}", errors=errors)
 
 
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     if isinstance(error, NotFoundException):
         return problem(request, 404, "not-found", "Not found", error.detail)
+    if isinstance(error, MethodNotAllowedException):
+        allowed = (error.headers or {}).get("allow", "")
+        response = problem(
+            request, 405, "method-not-allowed", "Method not allowed", f"{request.method} is not one of: {allowed}"
+        )
+        response.headers["Allow"] = allowed
+        return response
     if status == 413:  # noqa: PLR2004
         return problem(request, 413, "body-too-large", "Request body too large", error.detail)
     if status == 400 and any(word in error.detail.upper() for word in NOT_JSON):  # noqa: PLR2004
@@ -113,6 +150,14 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
 
 def on_read_model_behind(request: Request[Any, Any, Any], error: ReadModelBehindError) -> Response[Any]:
     return problem(request, 503, "read-model-behind", "Read model not yet up to date", str(error))
+
+
+def on_store_unavailable(request: Request[Any, Any, Any], error: StoreUnavailableError) -> Response[Any]:
+    return problem(request, 503, "store-unavailable", "Store unavailable", error.detail, retry_after=error.retry_after)
+
+
+def on_malformed_body(request: Request[Any, Any, Any], error: MalformedBodyError) -> Response[Any]:
+    return problem(request, 400, "malformed-json", "Malformed JSON", str(error))
 
 
 def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -126,22 +171,29 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
     )
 
 
-def error_responses() -> dict[int, Any]:
-    """The problem responses every route documents in the OpenAPI document."""
+PROBLEM_TITLES = {
+    400: "Malformed JSON",
+    404: "Unknown resource",
+    405: "Method not allowed (the Allow header lists the methods)",
+    409: "Business rule broken or conflict (the rule is named)",
+    413: "Request body too large",
+    415: "Unsupported media type (commands take application/json)",
+    422: "Invalid input (each field named)",
+    503: "Store unavailable, or the read model not yet at min_position (Retry-After says when to retry)",
+}
+COMMAND_PROBLEMS = (400, 404, 409, 413, 415, 422, 503)
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """The problem responses a route documents in the OpenAPI document (a command's by default)."""
     return {
         status: ResponseSpec(
             data_container=Problem,
-            description=text,
+            description=PROBLEM_TITLES[status],
             media_type=PROBLEM_JSON,
-            examples=[Example(value={"type": "...", "title": text, "status": status})],
+            examples=[Example(value={"type": "...", "title": PROBLEM_TITLES[status], "status": status})],
         )
-        for status, text in (
-            (400, "Malformed JSON"),
-            (404, "Unknown resource"),
-            (409, "Business rule broken or conflict (the rule is named)"),
-            (413, "Request body too large"),
-            (422, "Invalid input (each field named)"),
-        )
+        for status in statuses or COMMAND_PROBLEMS
     }
 
 
@@ -149,6 +201,9 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     ReadModelBehindError: on_read_model_behind,
+    StoreUnavailableError: on_store_unavailable,
+    InvalidCommandError: on_invalid_command,
+    MalformedBodyError: on_malformed_body,
     HTTPException: on_http_error,
     Exception: on_unexpected,
 }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, get
@@ -13,30 +15,39 @@ from litestar.params import Parameter
 
 from api.problems import ReadModelBehindError, error_responses
 from api.schemas import (
+    ConversionView,
     EquipmentPage,
     EquipmentView,
     Genealogy,
+    History,
     HistoryEntry,
     InventoryLine,
-    LotHistory,
+    InventoryPage,
     LotPage,
     LotView,
     MaterialPage,
+    MaterialUseView,
     MaterialView,
+    OperationView,
     ReachedLot,
     ReachedLots,
     TraceNode,
     TraceStep,
     WipLine,
+    WipPage,
     WorkOrderPage,
     WorkOrderSummary,
     WorkOrderView,
+    decimal_text,
     decode_cursor,
     encode_cursor,
+    quantity,
 )
+from api.validation import KeyPath
+from application.commands import CODE_PATTERN
 from application.service import Chronicle
 from domain.errors import NotFoundError
-from domain.ids import lot_id
+from domain.ids import equipment_id, lot_id, work_order_id
 from projections import equipment, genealogy, lots, materials, work_orders
 from projections.store import ReadStore, Row
 
@@ -51,8 +62,19 @@ MinPosition = Annotated[
     ),
 ]
 Text = Annotated[str | None, Parameter(min_length=1, max_length=64)]
+KeyFilter = Annotated[
+    str | None, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="A business key to match.")
+]
 Direction = Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")]
 AsOf = Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")]
+MaxDepth = Annotated[
+    int,
+    Parameter(
+        ge=1,
+        le=1000,
+        description="Most links a path may have; the answer says `truncated` when some path goes on beyond it.",
+    ),
+]
 READ_WAIT_S = 5.0
 _PROVENANCE_FIELDS = {"provenance", "reason", "timestamp", "originator_id", "originator_version", "originator_topic"}
 
@@ -79,25 +101,38 @@ async def reached(state: State, position: int | None, *views: str) -> None:
         current = await asyncio.to_thread(lowest)
 
 
-def _page(rows: list[Row], limit: int, key: str) -> tuple[list[Row], str | None]:
-    return rows, encode_cursor(rows[-1][key]) if len(rows) == limit else None
+def _page(rows: list[Row], limit: int, *key: str) -> str | None:
+    """The cursor of the next page: the last row's key, when the page is full."""
+    return encode_cursor(*(str(rows[-1][k]) for k in key)) if len(rows) == limit else None
 
 
 def _convert(row: Row, kind: type[Any]) -> Any:
     return msgspec.convert(row, type=kind, strict=False)
 
 
+def _with_quantities(row: Row, unit: str, *names: str) -> Row:
+    """The row with each named amount as a {value, unit} quantity in canonical decimal text."""
+    return {**row, **{name: quantity(row[name], row[unit]) for name in names}}
+
+
+QUERY_PROBLEMS = error_responses(400, 404, 422, 503)
+
+
+def query(path: str, **options: Any) -> Any:
+    """A GET route documenting the problems every query may answer."""
+    return get(path, responses=QUERY_PROBLEMS, **options)
+
+
 class ReadController(Controller):
     path = "/"
     tags = ["Queries"]
-    responses = error_responses()
 
-    @get("/equipment", summary="List equipment (filter by level, parent, status)", tags=["Equipment"])
+    @query("/equipment", summary="List equipment (filter by level, parent, status)", tags=["Equipment"])
     async def list_equipment(
         self,
         state: State,
         level: Text = None,
-        parent_code: Text = None,
+        parent_code: KeyFilter = None,
         status: Text = None,
         cursor: Cursor = None,
         limit: Limit = 100,
@@ -110,46 +145,48 @@ class ReadController(Controller):
             level=level,
             parent_code=parent_code,
             status=status,
-            after=decode_cursor(cursor),
+            after=_first(decode_cursor(cursor)),
             limit=limit,
         )
-        items, next_cursor = _page(rows, limit, "code")
-        return EquipmentPage(next_cursor=next_cursor, items=[_convert(r, EquipmentView) for r in items])
+        return EquipmentPage(next_cursor=_page(rows, limit, "code"), items=[_convert(r, EquipmentView) for r in rows])
 
-    @get("/equipment/{code:str}", summary="One unit of equipment and its status", tags=["Equipment"])
-    async def get_equipment(self, state: State, code: str, min_position: MinPosition = None) -> EquipmentView:
+    @query("/equipment/{code:str}", summary="One unit of equipment and its status", tags=["Equipment"])
+    async def get_equipment(self, state: State, code: KeyPath, min_position: MinPosition = None) -> EquipmentView:
         await reached(state, min_position, "equipment")
         row = await asyncio.to_thread(equipment.get_equipment, state.read_store, code)
         if row is None:
             raise NotFoundError("equipment", code)
         return _convert(row, EquipmentView)  # type: ignore[no-any-return]
 
-    @get("/materials", summary="List material definitions", tags=["Materials"])
+    @query("/equipment/{code:str}/history", summary="Every event of a piece of equipment", tags=["Equipment"])
+    async def equipment_history(self, state: State, code: KeyPath) -> History:
+        return await _history(state, "equipment", code, equipment_id(code))
+
+    @query("/materials", summary="List material definitions", tags=["Materials"])
     async def list_materials(
         self, state: State, cursor: Cursor = None, limit: Limit = 100, min_position: MinPosition = None
     ) -> MaterialPage:
         await reached(state, min_position, "materials")
         rows = await asyncio.to_thread(
-            materials.list_materials, state.read_store, after=decode_cursor(cursor), limit=limit
+            materials.list_materials, state.read_store, after=_first(decode_cursor(cursor)), limit=limit
         )
-        items, next_cursor = _page(rows, limit, "code")
-        return MaterialPage(next_cursor=next_cursor, items=[_material(r) for r in items])
+        return MaterialPage(next_cursor=_page(rows, limit, "code"), items=[_material(r) for r in rows])
 
-    @get("/materials/{code:str}", summary="One material definition", tags=["Materials"])
-    async def get_material(self, state: State, code: str, min_position: MinPosition = None) -> MaterialView:
+    @query("/materials/{code:str}", summary="One material definition", tags=["Materials"])
+    async def get_material(self, state: State, code: KeyPath, min_position: MinPosition = None) -> MaterialView:
         await reached(state, min_position, "materials")
         row = await asyncio.to_thread(materials.get_material, state.read_store, code)
         if row is None:
             raise NotFoundError("material", code)
         return _material(row)
 
-    @get("/lots", summary="List lots (filter by material, status, location)", tags=["Lots"])
+    @query("/lots", summary="List lots (filter by material, status, location)", tags=["Lots"])
     async def list_lots(
         self,
         state: State,
-        material_code: Text = None,
+        material_code: KeyFilter = None,
         status: Text = None,
-        location: Text = None,
+        location: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,
         min_position: MinPosition = None,
@@ -161,68 +198,88 @@ class ReadController(Controller):
             material_code=material_code,
             status=status,
             location=location,
-            after=decode_cursor(cursor),
+            after=_first(decode_cursor(cursor)),
             limit=limit,
         )
-        items, next_cursor = _page(rows, limit, "lot_number")
-        return LotPage(next_cursor=next_cursor, items=[_convert(r, LotView) for r in items])
+        return LotPage(next_cursor=_page(rows, limit, "lot_number"), items=[_lot(r) for r in rows])
 
-    @get("/lots/{lot_number:str}", summary="One lot: status, quantity, location", tags=["Lots"])
-    async def get_lot(self, state: State, lot_number: str, min_position: MinPosition = None) -> LotView:
+    @query("/lots/{lot_number:str}", summary="One lot: status, quantity, location", tags=["Lots"])
+    async def get_lot(self, state: State, lot_number: KeyPath, min_position: MinPosition = None) -> LotView:
         await reached(state, min_position, "lots")
         row = await asyncio.to_thread(lots.get_lot, state.read_store, lot_number)
         if row is None:
             raise NotFoundError("lot", lot_number)
-        return _convert(row, LotView)  # type: ignore[no-any-return]
+        return _lot(row)
 
-    @get("/inventory", summary="Stock on hand per material, location and status", tags=["Lots"])
+    @query("/inventory", summary="Stock on hand per material, location and status", tags=["Lots"])
     async def inventory(
-        self, state: State, material_code: Text = None, location: Text = None, min_position: MinPosition = None
-    ) -> list[InventoryLine]:
+        self,
+        state: State,
+        material_code: KeyFilter = None,
+        location: KeyFilter = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+        min_position: MinPosition = None,
+    ) -> InventoryPage:
         await reached(state, min_position, "lots")
-        rows = await asyncio.to_thread(lots.inventory, state.read_store, material_code=material_code, location=location)
-        return [_convert(r, InventoryLine) for r in rows]
+        rows = await asyncio.to_thread(
+            lots.inventory,
+            state.read_store,
+            material_code=material_code,
+            location=location,
+            after=decode_cursor(cursor, 3),
+            limit=limit,
+        )
+        return InventoryPage(
+            next_cursor=_page(rows, limit, "material_code", "location", "status"),
+            items=[_convert(_with_quantities(r, "unit", "quantity"), InventoryLine) for r in rows],
+        )
 
-    @get(
+    @query(
         "/lots/{lot_number:str}/genealogy",
-        summary="Trace a lot backward (what went into it) or forward (where it went: the recall list)",
+        summary="Trace a lot backward (what went into it) or forward (where it went), every path",
         tags=["Genealogy"],
     )
     async def lot_genealogy(
         self,
         state: State,
-        lot_number: str,
+        lot_number: KeyPath,
         direction: Direction,
         as_of: AsOf = None,
+        max_depth: MaxDepth = genealogy.MAX_DEPTH,
         min_position: MinPosition = None,
     ) -> Genealogy:
         await reached(state, min_position, "genealogy")
-        node, rows = await asyncio.to_thread(
-            genealogy.lot_with_trace, state.read_store, lot_number, direction, as_of=as_of
+        found = await asyncio.to_thread(
+            genealogy.lot_with_trace, state.read_store, lot_number, direction, as_of=as_of, max_depth=max_depth
         )
-        if node is None:
+        if found is None:
             raise NotFoundError("lot", lot_number)
+        node, (rows, truncated) = found
         for row in rows:
             row["path"] = row["path"].split(">")
+            row["quantity"] = quantity(row["quantity"], row["unit"])
         steps = msgspec.convert(rows, list[TraceStep], strict=False)
         return Genealogy(
             lot_number=lot_number,
             direction=direction,
             as_of=as_of,
+            max_depth=max_depth,
+            truncated=truncated,
             lots=list(dict.fromkeys(s.lot_number for s in steps)),
             steps=steps,
             tree=_tree(lot_number, node["material_code"], steps),
         )
 
-    @get(
+    @query(
         "/lots/{lot_number:str}/genealogy/lots",
-        summary="The lots a trace reaches, each once (forward: the recall list)",
+        summary="The lots a trace reaches, each once, however far (forward: the recall list)",
         tags=["Genealogy"],
     )
     async def lot_genealogy_lots(
         self,
         state: State,
-        lot_number: str,
+        lot_number: KeyPath,
         direction: Direction,
         as_of: AsOf = None,
         min_position: MinPosition = None,
@@ -230,13 +287,14 @@ class ReadController(Controller):
         """Every lot reached, once, with its material and shortest distance, without the paths.
 
         Forward from a raw lot this is the recall list; it stays small and fast where material was
-        split and merged so often that the paths multiply."""
+        split and merged so often that the paths multiply, and it has no depth limit."""
         await reached(state, min_position, "genealogy")
-        node, rows = await asyncio.to_thread(
+        found = await asyncio.to_thread(
             genealogy.lot_with_trace, state.read_store, lot_number, direction, as_of=as_of, lots_only=True
         )
-        if node is None:
+        if found is None:
             raise NotFoundError("lot", lot_number)
+        _, (rows, _) = found
         return ReachedLots(
             lot_number=lot_number,
             direction=direction,
@@ -245,20 +303,16 @@ class ReadController(Controller):
             lots=msgspec.convert(rows, list[ReachedLot], strict=False),
         )
 
-    @get("/lots/{lot_number:str}/history", summary="Every event of a lot: who, what, when, why", tags=["Lots"])
-    async def lot_history(self, state: State, lot_number: str) -> LotHistory:
-        app: Chronicle = state.chronicle
-        events = await asyncio.to_thread(app.history, lot_id(lot_number))
-        if not events:
-            raise NotFoundError("lot", lot_number)
-        return LotHistory(lot_number=lot_number, events=[_history_entry(e) for e in events])
+    @query("/lots/{lot_number:str}/history", summary="Every event of a lot: who, what, when, why", tags=["Lots"])
+    async def lot_history(self, state: State, lot_number: KeyPath) -> History:
+        return await _history(state, "lot", lot_number, lot_id(lot_number))
 
-    @get("/work-orders", summary="List work orders (filter by state, product)", tags=["Work orders"])
+    @query("/work-orders", summary="List work orders (filter by state, product)", tags=["Work orders"])
     async def list_work_orders(
         self,
         state: State,
-        order_state: Annotated[str | None, Parameter(query="state", max_length=32)] = None,
-        product_code: Text = None,
+        order_state: Annotated[str | None, Parameter(query="state", min_length=1, max_length=32)] = None,
+        product_code: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,
         min_position: MinPosition = None,
@@ -269,34 +323,95 @@ class ReadController(Controller):
             state.read_store,
             state=order_state,
             product_code=product_code,
-            after=decode_cursor(cursor),
+            after=_first(decode_cursor(cursor)),
             limit=limit,
         )
-        items, next_cursor = _page(rows, limit, "order_number")
-        return WorkOrderPage(next_cursor=next_cursor, items=[_convert(r, WorkOrderSummary) for r in items])
+        return WorkOrderPage(
+            next_cursor=_page(rows, limit, "order_number"),
+            items=[_convert(_order_quantities(r), WorkOrderSummary) for r in rows],
+        )
 
-    @get(
+    @query(
         "/work-orders/{order_number:str}",
         summary="One work order with its operations and consumption against the bill of materials",
         tags=["Work orders"],
     )
-    async def get_work_order(self, state: State, order_number: str, min_position: MinPosition = None) -> WorkOrderView:
+    async def get_work_order(
+        self, state: State, order_number: KeyPath, min_position: MinPosition = None
+    ) -> WorkOrderView:
         await reached(state, min_position, "work_orders")
         found = await asyncio.to_thread(work_orders.get_work_order, state.read_store, order_number)
         if found is None:
             raise NotFoundError("work order", order_number)
         order, operations, used = found
-        return _convert({**order, "operations": operations, "materials": used}, WorkOrderView)  # type: ignore[no-any-return]
+        return WorkOrderView(
+            **msgspec.structs.asdict(_convert(_order_quantities(order), WorkOrderSummary)),
+            operations=[
+                OperationView(o["sequence"], o["name"], o["equipment_code"], decimal_text(o["ideal_cycle_time_s"]))
+                for o in operations
+            ],
+            materials=[
+                MaterialUseView(
+                    material_code=m["material_code"],
+                    quantity_per_unit=decimal_text(m["quantity_per_unit"]),
+                    unit=m["unit"],
+                    required=quantity(m["required_quantity"], m["unit"]),  # type: ignore[arg-type]
+                    consumed=quantity(m["consumed_quantity"], m["unit"]),  # type: ignore[arg-type]
+                )
+                for m in used
+            ],
+        )
 
-    @get("/wip", summary="Work in progress per production line", tags=["Work orders"])
-    async def wip(self, state: State, min_position: MinPosition = None) -> list[WipLine]:
+    @query("/work-orders/{order_number:str}/history", summary="Every event of a work order", tags=["Work orders"])
+    async def work_order_history(self, state: State, order_number: KeyPath) -> History:
+        return await _history(state, "work order", order_number, work_order_id(order_number))
+
+    @query("/wip", summary="Work in progress per production line", tags=["Work orders"])
+    async def wip(
+        self, state: State, cursor: Cursor = None, limit: Limit = 100, min_position: MinPosition = None
+    ) -> WipPage:
         await reached(state, min_position, "work_orders", "equipment")
-        rows = await asyncio.to_thread(work_orders.wip_per_line, state.read_store)
-        return [_convert(r, WipLine) for r in rows]
+        rows = await asyncio.to_thread(
+            work_orders.wip_per_line, state.read_store, after=decode_cursor(cursor, 3), limit=limit
+        )
+        return WipPage(
+            next_cursor=_page(rows, limit, "line_code", "state", "unit"),
+            items=[_convert(_with_quantities(r, "unit", "planned_quantity", "good_quantity"), WipLine) for r in rows],
+        )
+
+
+def _first(key: list[str] | None) -> str | None:
+    return key[0] if key else None
+
+
+def _lot(row: Row) -> LotView:
+    return _convert(_with_quantities(row, "unit", "quantity"), LotView)  # type: ignore[no-any-return]
+
+
+def _order_quantities(row: Row) -> Row:
+    return _with_quantities(row, "unit", "planned_quantity", "good_quantity", "scrap_quantity")
 
 
 def _material(row: Row) -> MaterialView:
-    return _convert({**row, "conversions": msgspec.json.decode(row["conversions"])}, MaterialView)  # type: ignore[no-any-return]
+    conversions = msgspec.json.decode(row["conversions"])
+    listed = [ConversionView(unit, decimal_text(factor)) for unit, factor in conversions.items()]
+    return _convert({**row, "conversions": listed}, MaterialView)  # type: ignore[no-any-return]
+
+
+async def _history(state: State, record: str, key: str, aggregate_id: UUID) -> History:
+    """Every event of one aggregate, read from the event store (not a view): the record itself."""
+    app: Chronicle = state.chronicle
+    events = await asyncio.to_thread(app.history, aggregate_id)
+    if not events or not _is_record(events[0], record):
+        raise NotFoundError(record, key)
+    return History(record=record, key=key, events=[_history_entry(e) for e in events])
+
+
+RECORD_OF_TOPIC = {"lot": "MaterialLot", "work order": "WorkOrder", "equipment": "Equipment"}
+
+
+def _is_record(first: Any, record: str) -> bool:
+    return type(first).__qualname__.split(".")[0] == RECORD_OF_TOPIC[record]
 
 
 def _tree(root: str, material_code: str | None, steps: list[TraceStep]) -> TraceNode:
@@ -314,7 +429,6 @@ def _tree(root: str, material_code: str | None, steps: list[TraceStep]) -> Trace
             material_code=step.material_code,
             kind=step.kind,
             quantity=step.quantity,
-            unit=step.unit,
             order_number=step.order_number,
             children=kids,
         )
@@ -336,5 +450,16 @@ def _history_entry(event: Any) -> HistoryEntry:
         command_id=p.command_id,
         correlation_id=p.correlation_id,
         reason=getattr(event, "reason", None),
-        details=msgspec.to_builtins(details),
+        details=_canonical(msgspec.to_builtins(details, builtin_types=(Decimal,))),
     )
+
+
+def _canonical(value: Any) -> Any:
+    """Builtins with every decimal in canonical text, as every other answer gives them."""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value

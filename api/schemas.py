@@ -44,24 +44,50 @@ class Page(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
+def encode_cursor(*key: str) -> str:
+    """A page's cursor: the key of its last item (one or more columns), opaque to clients."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(key)).decode()
 
 
-def decode_cursor(cursor: str | None) -> str | None:
+def decode_cursor(cursor: str | None, columns: int = 1) -> list[str] | None:
     """The key a page starts after; a cursor this API did not make is refused as invalid input."""
     if not cursor:
         return None
     try:
-        key = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        key = "\x00"
-    if "\x00" in key:
+        key = msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode()), type=list[str])
+    except (ValueError, msgspec.DecodeError):
+        key = []
+    if len(key) != columns or any("\x00" in part for part in key):
         raise ValidationException(
             detail="invalid cursor",
             extra=[{"key": "cursor", "message": "not a cursor from this API", "source": "query"}],
         )
     return key
+
+
+class QuantityView(msgspec.Struct, frozen=True):
+    """An exact amount and its unit; the amount in canonical decimal text ("499.5", "960")."""
+
+    value: str
+    unit: str
+
+
+def decimal_text(value: object) -> str:
+    """Canonical decimal text: no exponent, no trailing zeros after the point, no minus zero."""
+    number = Decimal(str(value)).normalize()
+    text = format(number, "f")
+    return "0" if number.is_zero() else text
+
+
+def quantity(value: object, unit: str | None) -> QuantityView | None:
+    return None if value is None or unit is None else QuantityView(decimal_text(value), unit)
+
+
+class ConversionView(msgspec.Struct, frozen=True):
+    """`1 unit = factor x base unit`, as it is sent when a material is defined."""
+
+    unit: str
+    factor: str
 
 
 class EquipmentView(msgspec.Struct, frozen=True):
@@ -85,7 +111,7 @@ class MaterialView(msgspec.Struct, frozen=True):
     code: str
     name: str
     base_unit: str
-    conversions: dict[str, Decimal]
+    conversions: list[ConversionView]
     defined_at: datetime | None
     position: int | None
 
@@ -98,8 +124,7 @@ class LotView(msgspec.Struct, frozen=True):
     lot_id: str
     lot_number: str
     material_code: str
-    quantity: Decimal
-    unit: str
+    quantity: QuantityView
     status: str
     location: str
     expiry: date | None
@@ -122,26 +147,29 @@ class InventoryLine(msgspec.Struct, frozen=True):
     material_code: str
     location: str
     status: str
-    unit: str
-    quantity: Decimal
+    quantity: QuantityView
     lots: int
+
+
+class InventoryPage(Page, frozen=True):
+    items: list[InventoryLine]
 
 
 class OperationView(msgspec.Struct, frozen=True):
     sequence: int
     name: str
     equipment_code: str
-    ideal_cycle_time_s: Decimal
+    ideal_cycle_time_s: str
 
 
 class MaterialUseView(msgspec.Struct, frozen=True):
-    """A bill of materials line against what the order consumed so far."""
+    """A bill of materials line (as it was sent) against what the order needs and consumed so far."""
 
     material_code: str
-    quantity_per_unit: Decimal
+    quantity_per_unit: str
     unit: str
-    required_quantity: Decimal
-    consumed_quantity: Decimal
+    required: QuantityView
+    consumed: QuantityView
 
 
 class WorkOrderSummary(msgspec.Struct, frozen=True):
@@ -149,10 +177,9 @@ class WorkOrderSummary(msgspec.Struct, frozen=True):
     order_number: str
     product_code: str
     state: str
-    planned_quantity: Decimal
-    unit: str
-    good_quantity: Decimal
-    scrap_quantity: Decimal
+    planned_quantity: QuantityView
+    good_quantity: QuantityView
+    scrap_quantity: QuantityView
     hold_reason: str | None
     cancel_reason: str | None
     created_at: datetime | None
@@ -177,12 +204,15 @@ class WorkOrderPage(Page, frozen=True):
 class WipLine(msgspec.Struct, frozen=True):
     """Work in progress on one production line in one state."""
 
-    line_code: str | None
+    line_code: str
     state: str
     orders: int
-    planned_quantity: Decimal
-    good_quantity: Decimal
-    unit: str
+    planned_quantity: QuantityView
+    good_quantity: QuantityView
+
+
+class WipPage(Page, frozen=True):
+    items: list[WipLine]
 
 
 class TraceStep(msgspec.Struct, frozen=True):
@@ -192,8 +222,7 @@ class TraceStep(msgspec.Struct, frozen=True):
     material_code: str | None
     via_lot: str
     kind: str
-    quantity: Decimal | None
-    unit: str | None
+    quantity: QuantityView | None
     order_number: str | None
     operation: int | None
     equipment_code: str | None
@@ -207,18 +236,22 @@ class TraceNode(msgspec.Struct, frozen=True):
     lot_number: str
     material_code: str | None
     kind: str | None = None
-    quantity: Decimal | None = None
-    unit: str | None = None
+    quantity: QuantityView | None = None
     order_number: str | None = None
     children: list[TraceNode] = []
 
 
 class Genealogy(msgspec.Struct, frozen=True):
-    """A backward trace (what went into the lot) or a forward trace (where it went: the recall list)."""
+    """A backward trace (what went into the lot) or a forward trace (where it went), every path.
+
+    `truncated` says that some path goes on beyond `max_depth` links: ask again with a larger
+    `max_depth`, or use `/genealogy/lots`, which has no limit."""
 
     lot_number: str
     direction: str
     as_of: datetime | None
+    max_depth: int
+    truncated: bool
     lots: list[str]
     steps: list[TraceStep]
     tree: TraceNode
@@ -233,7 +266,7 @@ class ReachedLot(msgspec.Struct, frozen=True):
 
 
 class ReachedLots(msgspec.Struct, frozen=True):
-    """The lots a trace reaches, each once; forward from a raw lot, the recall list."""
+    """The lots a trace reaches, each once, however far; forward from a raw lot, the recall list."""
 
     lot_number: str
     direction: str
@@ -243,7 +276,7 @@ class ReachedLots(msgspec.Struct, frozen=True):
 
 
 class HistoryEntry(msgspec.Struct, frozen=True):
-    """One event of a lot: what happened, who did it, when, through what, and why."""
+    """One event of a record: what happened, who did it, when, through what, and why."""
 
     version: int
     event: str
@@ -258,6 +291,9 @@ class HistoryEntry(msgspec.Struct, frozen=True):
     details: dict[str, Any]
 
 
-class LotHistory(msgspec.Struct, frozen=True):
-    lot_number: str
+class History(msgspec.Struct, frozen=True):
+    """Every event of one lot, work order or piece of equipment, oldest first."""
+
+    record: str
+    key: str
     events: list[HistoryEntry]

@@ -6,7 +6,8 @@ time of the change (an operator's report or a machine's timestamp); without it t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,17 +15,85 @@ import msgspec
 
 from domain.values import EquipmentLevel
 
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z%][A-Za-z0-9%/._-]*$")]
-Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
-Location = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
-CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+# One grammar for every business key (lot numbers, equipment, material and order codes, locations):
+# letters, digits and `. _ : -`, starting with a letter or digit and ending with one (or `_`), so a
+# key is safe in a URL path, a header and a log line. `$(?!\n)`: Python's `$` also matches before a
+# trailing newline, which would let `"LOT-1\n"` through.
+CODE_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,62}[A-Za-z0-9_])?$(?!\n)"
+CODE_RULE = "1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit and ending with one or '_'"
+CODE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": CODE_PATTERN}
+Code = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        pattern=CODE_PATTERN,
+        extra_json_schema={"description": f"A business key: {CODE_RULE}."},
+    ),
+]
+# Names are one line of text without control characters or surrounding spaces; reasons may have
+# several lines. PostgreSQL text cannot hold NUL, and a control character breaks logs and exports.
+NAME_PATTERN = r"^[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?$(?!\n)"
+NAME_RULE = "one line of text, without control characters or leading and trailing spaces"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+REASON_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+REASON_RULE = "text without control characters other than line breaks and tabs"
+Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=REASON_PATTERN)]
+UNIT_PATTERN = r"^[A-Za-z%][A-Za-z0-9%/._-]{0,15}$(?!\n)"
+UNIT_RULE = "a unit of measure such as kg, L, ea or case: letters first, then letters, digits or % / . _ -"
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=UNIT_PATTERN)]
+Location = Code
+COMMAND_ID_PATTERN = r"^[!-~]{1,128}$(?!\n)"  # visible ASCII: it travels as the Idempotency-Key header
+CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=COMMAND_ID_PATTERN)]
+# Decimals travel as text ("12.5"): exact, where a JSON number may pass through a float.
+DECIMAL_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,9})?$(?!\n)"
+DECIMAL_RULE = 'a decimal number as text, digits with an optional point, such as "12.5"'
+Amount = Annotated[
+    Decimal,
+    msgspec.Meta(
+        extra_json_schema={"description": f"An exact amount: {DECIMAL_RULE}.", "extra": {"pattern": DECIMAL_PATTERN}}
+    ),
+]
+# Which message a pattern's failure is explained by, for clients that cannot read a regex.
+PATTERN_RULES = {
+    CODE_PATTERN: CODE_RULE,
+    NAME_PATTERN: NAME_RULE,
+    REASON_PATTERN: REASON_RULE,
+    UNIT_PATTERN: UNIT_RULE,
+    COMMAND_ID_PATTERN: "1 to 128 visible ASCII characters",
+}
 # Quantities are exact decimals; anything beyond a billion units is a typo, not a lot.
 MAX_AMOUNT = Decimal(1_000_000_000)
 MAX_DECIMALS = 9  # finer than any scale weighs; and what every store's decimal type holds
 Sequence = Annotated[int, msgspec.Meta(ge=1, le=9999)]
+
+
+class InvalidCommandError(Exception):
+    """A command's fields are well formed but not plausible (a business time far from now); the
+    errors name each field. Nothing was recorded."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class BusinessTimeWindow:
+    """How far from now a command's business time (`occurred_at`) may plausibly be.
+
+    A report may be back-dated (paper records entered later, a connector's spool drained after an
+    outage) but not by more than `max_age`; it cannot be in the future beyond clock skew."""
+
+    max_age: timedelta = timedelta(days=366)
+    max_ahead: timedelta = timedelta(minutes=5)
+
+    def refusal(self, at: datetime, now: datetime) -> str | None:
+        """Why `at` is not a plausible business time at `now`, or None."""
+        if at < now - self.max_age:
+            return f"must be within {self.max_age.days} days before now, not {at.isoformat()}"
+        if at > now + self.max_ahead:
+            return f"must not be later than {int(self.max_ahead.total_seconds())} s after now, not {at.isoformat()}"
+        return None
 
 
 def check_amount(value: Decimal, *, allow_zero: bool = False) -> None:
@@ -46,7 +115,7 @@ def check_amount(value: Decimal, *, allow_zero: bool = False) -> None:
 class QuantityIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An amount (greater than zero) with its unit of measure."""
 
-    value: Decimal
+    value: Amount
     unit: Unit
 
     def __post_init__(self) -> None:
@@ -56,7 +125,7 @@ class QuantityIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class AmountIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An amount that may be zero (scrap reported alongside good output)."""
 
-    value: Decimal
+    value: Amount
     unit: Unit
 
     def __post_init__(self) -> None:
@@ -65,7 +134,7 @@ class AmountIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class ConversionIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     unit: Unit
-    factor: Decimal
+    factor: Amount
 
     def __post_init__(self) -> None:
         check_amount(self.factor)
@@ -73,7 +142,7 @@ class ConversionIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class BomLineIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     material_code: Code
-    quantity_per_unit: Decimal
+    quantity_per_unit: Amount
     unit: Unit
 
     def __post_init__(self) -> None:
@@ -84,7 +153,7 @@ class OperationIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     sequence: Sequence
     name: Name
     equipment_code: Code
-    ideal_cycle_time_s: Decimal
+    ideal_cycle_time_s: Amount
 
     def __post_init__(self) -> None:
         check_amount(self.ideal_cycle_time_s)
@@ -133,7 +202,11 @@ class SplitLot(Command, frozen=True):
 
 
 class MergeLots(Command, frozen=True):
-    lot_numbers: Annotated[list[Code], msgspec.Meta(min_length=2, max_length=100)]
+    # litestar documents a list's own constraints but not its items': they are given here.
+    lot_numbers: Annotated[
+        list[Code],
+        msgspec.Meta(min_length=2, max_length=100, extra_json_schema={"extra": {"items": CODE_SCHEMA}}),
+    ]
     new_lot_number: Code
     location: Location
 

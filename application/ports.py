@@ -37,3 +37,16 @@ class ReceiptStore(Protocol):
     """The event store's recorder keeps command receipts in the transaction of their events."""
 
     def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]: ...
+
+
+class StoreUnavailableError(Exception):
+    """The event store or the read store could not be reached (connection refused or lost) and
+    stayed away for as long as a command or read may wait; nothing was recorded or read.
+
+    `retry_after` is the number of seconds a client should wait before it tries again.
+    """
+
+    def __init__(self, detail: str, retry_after: int = 2) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
+
+from application.commands import BusinessTimeWindow
 
 DEFAULT_SQLITE_PATH = Path("var") / "chronicle.db"
 APP_NAME = "Chronicle"
@@ -51,6 +54,8 @@ class Settings:
     max_batch: int = 512
     local_principal_id: str = "local-operator"
     local_principal_name: str = "Local operator"
+    business_time_max_age_days: int = 366
+    business_time_max_ahead_s: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +71,8 @@ class Settings:
             max_batch=_positive_int(env, "MES_MAX_BATCH", 512),
             local_principal_id=env.get("MES_LOCAL_PRINCIPAL_ID", "local-operator"),
             local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
+            business_time_max_age_days=_positive_int(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366),
+            business_time_max_ahead_s=_positive_int(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300),
         )
         settings.validate()
         return settings
@@ -81,6 +88,14 @@ class Settings:
         ).scheme.startswith("postgres"):
             msg = "MES_ADMIN_DATABASE_URL must point at the same kind of store as MES_DATABASE_URL"
             raise SettingsError(msg)
+
+    @property
+    def business_time_window(self) -> BusinessTimeWindow:
+        """How far from now a command's business time may lie."""
+        return BusinessTimeWindow(
+            max_age=timedelta(days=self.business_time_max_age_days),
+            max_ahead=timedelta(seconds=self.business_time_max_ahead_s),
+        )
 
     @property
     def is_postgres(self) -> bool:

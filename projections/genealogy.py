@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from projections.runner import Projection, Recorded, utc_text
 from projections.store import ReadStore, Row, Tx
 
 TOPIC = "domain.material_lot:MaterialLot"
+# The every-path trace lists each path, and paths multiply through merges and splits, so it stops at
+# a depth (and says so). The recall list visits each lot once per distance and needs no limit.
 MAX_DEPTH = 64
 NODE_COLUMNS = ("lot_number", "lot_id", "material_code", "origin", "order_number", "created_at", "position")
 EDGE_COLUMNS = (
@@ -133,14 +135,37 @@ def trace(
     *,
     as_of: datetime | None = None,
     max_depth: int = MAX_DEPTH,
-) -> list[Row]:
-    """Every path from `lot_number` through the genealogy, one row per lot reached, nearest first.
+) -> Trace:
+    """Every path from `lot_number` through the genealogy, one row per lot reached, nearest first,
+    up to `max_depth` links.
 
     A row names the lot reached and its material, the lot it was reached from (`via_lot`), the
     link (kind, quantity, order, operation, equipment, who, when), its depth and the whole path.
     """
     with store.walker() as tx:
-        return tx.execute(_paths_sql(store, direction, as_of), _walk_params(lot_number, as_of, max_depth))
+        return _paths(tx, store, lot_number, direction, as_of, max_depth)
+
+
+class Trace(NamedTuple):
+    """The rows of an every-path trace, and whether a path went on beyond the depth asked for."""
+
+    rows: list[Row]
+    truncated: bool
+
+
+def _paths(
+    tx: Tx,
+    store: ReadStore,
+    lot_number: str,
+    direction: Literal["backward", "forward"],
+    as_of: datetime | None,
+    max_depth: int,
+) -> Trace:
+    # One level more than asked shows whether anything lies beyond the limit.
+    rows = tx.execute(_paths_sql(store, direction, as_of), _walk_params(lot_number, as_of, max_depth + 1))
+    if rows and rows[-1]["depth"] > max_depth:
+        return Trace([r for r in rows if r["depth"] <= max_depth], truncated=True)
+    return Trace(rows, truncated=False)
 
 
 def _paths_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of: datetime | None) -> str:
@@ -167,15 +192,16 @@ def reached_lots(
     direction: Literal["backward", "forward"],
     *,
     as_of: datetime | None = None,
-    max_depth: int = MAX_DEPTH,
 ) -> list[Row]:
     """Each lot a trace reaches, once, at its shortest depth: forward, this is the recall list.
 
     Unlike `trace`, the walk keeps no paths, so a lot reached along many paths (through merges
-    and splits) is visited once per depth instead of once per path.
+    and splits) is visited once per depth instead of once per path; and it has no depth limit: a
+    tank heel or yeast carried from batch to batch makes chains of any length, and a recall that
+    left out the newest lots would leave out the ones most likely still in the field.
     """
     with store.walker() as tx:
-        return tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of, max_depth))
+        return tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of))
 
 
 def _lots_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of: datetime | None) -> str:
@@ -186,8 +212,7 @@ def _lots_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of
             SELECT e.{far}_lot, e.{far}_material, 1 FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
             UNION
             SELECT e.{far}_lot, e.{far}_material, r.depth + 1
-            FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number
-            WHERE r.depth < ?{when}
+            FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when.replace(" AND", " WHERE")}
         )
         SELECT lot_number, min(material_code) AS material_code, min(depth) AS depth
         FROM reach GROUP BY lot_number ORDER BY depth, lot_number{store.byte_order}
@@ -203,10 +228,11 @@ def _when(as_of: datetime | None) -> str:
     return " AND e.occurred_at <= ?" if as_of else ""
 
 
-def _walk_params(lot_number: str, as_of: datetime | None, max_depth: int) -> list[object]:
-    """The start lot and the depth limit, each followed by the `as_of` moment when there is one."""
+def _walk_params(lot_number: str, as_of: datetime | None, max_depth: int | None = None) -> list[object]:
+    """The start lot and the depth limit (if any), each followed by the `as_of` moment when there is one."""
     moment = [utc_text(as_of)] if as_of else []
-    return [lot_number, *moment, max_depth, *moment]
+    limit = [] if max_depth is None else [max_depth]
+    return [lot_number, *moment, *limit, *moment]
 
 
 def lot_with_trace(
@@ -216,12 +242,15 @@ def lot_with_trace(
     *,
     as_of: datetime | None = None,
     lots_only: bool = False,
-) -> tuple[Row | None, list[Row]]:
+    max_depth: int = MAX_DEPTH,
+) -> tuple[Row, Trace] | None:
     """The lot's node and its `trace` (or, `lots_only`, its `reached_lots`) read in one
-    transaction: (None, []) for a lot the genealogy does not know."""
+    transaction: None for a lot the genealogy does not know."""
     with store.walker() as tx:
         nodes = tx.execute("SELECT * FROM rm_genealogy_lots WHERE lot_number = ?", (lot_number,))
         if not nodes:
-            return None, []
-        sql = (_lots_sql if lots_only else _paths_sql)(store, direction, as_of)
-        return nodes[0], tx.execute(sql, _walk_params(lot_number, as_of, MAX_DEPTH))
+            return None
+        if lots_only:
+            rows = tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of))
+            return nodes[0], Trace(rows, truncated=False)
+        return nodes[0], _paths(tx, store, lot_number, direction, as_of, max_depth)

@@ -125,17 +125,24 @@ def get_lot(store: ReadStore, lot_number: str) -> Row | None:
         return rows[0] if rows else None
 
 
-def inventory(store: ReadStore, *, material_code: str | None, location: str | None) -> list[Row]:
-    """Stock on hand per material and location, split by status (Available, OnHold, Quarantine)."""
+def inventory(
+    store: ReadStore, *, material_code: str | None, location: str | None, after: list[str] | None, limit: int
+) -> list[Row]:
+    """Stock on hand per material and location, split by status (Available, OnHold, Quarantine),
+    a page at a time in order of (material, location, status)."""
     where, params = ["status NOT IN (?, ?)"], list(OUT_OF_STOCK)
     for column, value in (("material_code", material_code), ("location", location)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if after is not None:
+        where.append("(material_code, location, status) > (?, ?, ?)")
+        params += after
     with store.reader() as tx:
         return tx.execute(
             f"SELECT material_code, location, status, unit, {store.decimal_sum('quantity')} AS quantity, "  # noqa: S608
             f"count(*) AS lots FROM rm_lots WHERE {' AND '.join(where)} "
-            "GROUP BY material_code, location, status, unit ORDER BY material_code, location, status",
-            params,
+            "GROUP BY material_code, location, status, unit "
+            "ORDER BY material_code, location, status LIMIT ?",
+            [*params, limit],
         )

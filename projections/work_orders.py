@@ -165,9 +165,14 @@ def get_work_order(store: ReadStore, order_number: str) -> tuple[Row, list[Row],
         return order, operations, materials
 
 
-def wip_per_line(store: ReadStore) -> list[Row]:
-    """Orders released, running or held, per production line (the line of their first operation)."""
+def wip_per_line(store: ReadStore, *, after: list[str] | None, limit: int) -> list[Row]:
+    """Orders released, running or held, per production line (the line of their first operation),
+    a page at a time in order of (line, state, unit): quantities in different units are not added."""
     marks = ", ".join("?" * len(IN_PROGRESS))
+    page, params = "", list(IN_PROGRESS)
+    if after is not None:
+        page = "AND (e.parent_code, w.state, w.unit) > (?, ?, ?) "
+        params += after
     with store.reader() as tx:
         return tx.execute(
             "SELECT e.parent_code AS line_code, w.state, count(*) AS orders, "  # noqa: S608
@@ -177,6 +182,8 @@ def wip_per_line(store: ReadStore) -> list[Row]:
             "JOIN rm_work_order_operations o ON o.work_order_id = w.work_order_id AND o.sequence = "
             "  (SELECT min(x.sequence) FROM rm_work_order_operations x WHERE x.work_order_id = w.work_order_id) "
             "JOIN rm_equipment e ON e.code = o.equipment_code "
-            f"WHERE w.state IN ({marks}) GROUP BY e.parent_code, w.state, w.unit ORDER BY e.parent_code, w.state",
-            IN_PROGRESS,
+            f"WHERE w.state IN ({marks}) {page}"
+            f"GROUP BY e.parent_code, w.state, w.unit "
+            "ORDER BY e.parent_code, w.state, w.unit LIMIT ?",
+            [*params, limit],
         )

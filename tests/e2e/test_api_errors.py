@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -106,9 +105,9 @@ def test_consuming_more_than_the_lot_holds_is_refused_and_changes_nothing(api: A
     assert problem["type"].endswith("/insufficient-quantity")
     assert lot in problem["detail"]
     assert api.position() == before
-    assert Decimal(api.read(f"/api/v1/lots/{lot}", min_position=before)["quantity"]) == 100
+    assert api.read(f"/api/v1/lots/{lot}", min_position=before)["quantity"] == {"value": "100", "unit": "kg"}
     materials = api.read(f"/api/v1/work-orders/{order}", min_position=before)["materials"]
-    assert {Decimal(m["consumed_quantity"]) for m in materials} == {0}
+    assert {m["consumed"]["value"] for m in materials} == {"0"}
 
 
 @pytest.mark.parametrize(
@@ -235,7 +234,7 @@ def test_an_invalid_body_answers_422_naming_the_field(api: Api, plant: Plant, ca
 
     problem = assert_problem(api.post("/api/v1/lots", receipt_body(plant, **changes)), 422)
 
-    assert field in field_names(problem)
+    assert any(name == field or name.startswith(f"{field}.") for name in field_names(problem))
     assert {e["source"] for e in problem["errors"]} == {"body"}
     assert field in problem["detail"]
     assert api.position() == before

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -78,7 +77,7 @@ def test_a_material_shows_its_base_unit_and_conversions(api: Api, plant: Plant) 
 
     assert sugar["base_unit"] == "kg"
     assert sugar["name"] == "Sugar"
-    assert {unit: Decimal(factor) for unit, factor in sugar["conversions"].items()} == {"bag": 25}
+    assert sugar["conversions"] == [{"unit": "bag", "factor": "25"}]
 
 
 def test_paging_through_all_materials_lists_each_once_in_code_order(api: Api, plant: Plant) -> None:
@@ -132,7 +131,7 @@ def test_one_lot_shows_its_status_quantity_location_and_origin(api: Api, plant: 
 
     assert view["lot_number"] == lot
     assert view["material_code"] == plant.sugar
-    assert (Decimal(view["quantity"]), view["unit"]) == (75, "kg")
+    assert view["quantity"] == {"value": "75", "unit": "kg"}
     assert (view["status"], view["location"], view["origin"]) == ("Available", "WH-RAW", "received")
     assert view["supplier_lot"] == f"SUP-{lot}"
 
@@ -150,15 +149,15 @@ def test_inventory_sums_stock_per_material_location_and_status(api: Api, plant: 
     )
     at = api.position()
 
-    stock = api.read("/api/v1/inventory", material_code=plant.sugar, min_position=at)
-    in_bay_b = api.read("/api/v1/inventory", material_code=plant.sugar, location="WH-B", min_position=at)
+    stock = api.read("/api/v1/inventory", material_code=plant.sugar, min_position=at)["items"]
+    in_bay_b = api.read("/api/v1/inventory", material_code=plant.sugar, location="WH-B", min_position=at)["items"]
 
-    assert [(s["location"], s["status"], Decimal(s["quantity"]), s["unit"], s["lots"]) for s in stock] == [
-        ("WH-B", "Available", 30, "kg", 1),
-        ("WH-RAW", "Available", 150, "kg", 2),
-        ("WH-RAW", "OnHold", 20, "kg", 1),
+    assert [(s["location"], s["status"], s["quantity"], s["lots"]) for s in stock] == [
+        ("WH-B", "Available", {"value": "30", "unit": "kg"}, 1),
+        ("WH-RAW", "Available", {"value": "150", "unit": "kg"}, 2),
+        ("WH-RAW", "OnHold", {"value": "20", "unit": "kg"}, 1),
     ]
-    assert [(s["location"], Decimal(s["quantity"])) for s in in_bay_b] == [("WH-B", 30)]
+    assert [(s["location"], s["quantity"]["value"]) for s in in_bay_b] == [("WH-B", "30")]
 
 
 # Work orders and WIP
@@ -177,20 +176,24 @@ def test_a_work_order_shows_its_operations_and_materials_consumed_against_requir
 
     view = api.read(f"/api/v1/work-orders/{order}", min_position=api.position())
 
-    assert (view["state"], view["product_code"], view["unit"]) == ("Running", plant.syrup, "L")
-    assert [Decimal(view[k]) for k in ("planned_quantity", "good_quantity", "scrap_quantity")] == [100, 90, 5]
+    assert (view["state"], view["product_code"]) == ("Running", plant.syrup)
+    assert [view[k] for k in ("planned_quantity", "good_quantity", "scrap_quantity")] == [
+        {"value": "100", "unit": "L"},
+        {"value": "90", "unit": "L"},
+        {"value": "5", "unit": "L"},
+    ]
     assert view["released_at"]
     assert view["started_at"]
     assert view["completed_at"] is None
     assert [(o["sequence"], o["name"], o["equipment_code"]) for o in view["operations"]] == [(10, "Mix", plant.mixer)]
-    assert Decimal(view["operations"][0]["ideal_cycle_time_s"]) == Decimal("0.5")
-    used = {
-        m["material_code"]: (Decimal(m["quantity_per_unit"]), Decimal(m["required_quantity"]), m["unit"])
-        for m in view["materials"]
+    assert view["operations"][0]["ideal_cycle_time_s"] == "0.5"
+    used = {m["material_code"]: (m["quantity_per_unit"], m["unit"], m["required"]) for m in view["materials"]}
+    consumed = {m["material_code"]: m["consumed"] for m in view["materials"]}
+    assert used == {
+        plant.sugar: ("0.2", "kg", {"value": "20", "unit": "kg"}),
+        plant.water: ("0.8", "L", {"value": "80", "unit": "L"}),
     }
-    consumed = {m["material_code"]: Decimal(m["consumed_quantity"]) for m in view["materials"]}
-    assert used == {plant.sugar: (Decimal("0.2"), 20, "kg"), plant.water: (Decimal("0.8"), 80, "L")}
-    assert consumed == {plant.sugar: 15, plant.water: 80}
+    assert consumed == {plant.sugar: {"value": "15", "unit": "kg"}, plant.water: {"value": "80", "unit": "L"}}
 
 
 def test_work_orders_are_filtered_by_state_and_product(api: Api, plant: Plant) -> None:
@@ -234,14 +237,14 @@ def test_wip_counts_the_orders_in_progress_on_each_line(api: Api, plant: Plant) 
         plant.create_order(planned, planned=5000),
     )
 
-    wip = api.read("/api/v1/wip", min_position=api.position())
+    wip = [line for page in pages(api, "/api/v1/wip", limit=2) for line in page]
 
-    on_line = {
-        w["state"]: (w["orders"], Decimal(w["planned_quantity"]), w["unit"])
-        for w in wip
-        if w["line_code"] == plant.line
+    on_line = {w["state"]: (w["orders"], w["planned_quantity"]) for w in wip if w["line_code"] == plant.line}
+    assert on_line == {
+        "Held": (1, {"value": "7", "unit": "L"}),
+        "Released": (1, {"value": "10", "unit": "L"}),
+        "Running": (2, {"value": "150", "unit": "L"}),
     }
-    assert on_line == {"Held": (1, 7, "L"), "Released": (1, 10, "L"), "Running": (2, 150, "L")}
 
 
 # Lot history
@@ -260,7 +263,7 @@ def test_lot_history_lists_who_did_what_when_and_why(api: Api, plant: Plant) -> 
     history = api.read(f"/api/v1/lots/{lot}/history")
 
     events = history["events"]
-    assert history["lot_number"] == lot
+    assert (history["record"], history["key"]) == ("lot", lot)
     assert [(e["version"], e["event"]) for e in events] == [(1, "Received"), (2, "Held"), (3, "Released"), (4, "Moved")]
     assert [e["reason"] for e in events] == [None, "moisture 0.4 % above spec", "retest passed", None]
     assert {(e["actor_id"], e["actor_name"], e["source"]) for e in events} == {(PRINCIPAL_ID, PRINCIPAL_NAME, "api")}
@@ -416,8 +419,11 @@ def test_a_produced_lot_traces_back_to_the_lots_consumed_with_their_quantities(a
 
     trace = api.read(f"/api/v1/lots/{syrup}/genealogy", direction="backward", min_position=api.position())
 
-    links = {s["lot_number"]: (s["kind"], Decimal(s["quantity"]), s["unit"], s["order_number"]) for s in trace["steps"]}
-    assert links == {sugar: ("consumed-into", 20, "kg", order), water: ("consumed-into", 80, "L", order)}
+    links = {s["lot_number"]: (s["kind"], s["quantity"], s["order_number"]) for s in trace["steps"]}
+    assert links == {
+        sugar: ("consumed-into", {"value": "20", "unit": "kg"}, order),
+        water: ("consumed-into", {"value": "80", "unit": "L"}, order),
+    }
     assert trace["tree"]["material_code"] == plant.syrup
 
 
@@ -430,6 +436,6 @@ def test_a_split_off_lot_traces_back_to_its_parent(api: Api, plant: Plant) -> No
 
     trace = api.read(f"/api/v1/lots/{part}/genealogy", direction="backward", min_position=api.position())
 
-    assert [(s["lot_number"], s["kind"], Decimal(s["quantity"]), s["depth"]) for s in trace["steps"]] == [
-        (lot, "split", 40, 1)
+    assert [(s["lot_number"], s["kind"], s["quantity"]["value"], s["depth"]) for s in trace["steps"]] == [
+        (lot, "split", "40", 1)
     ]

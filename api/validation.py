@@ -1,0 +1,181 @@
+"""Request checks before a command route's handler runs: media type, well-formed JSON, and every
+invalid or missing field named at once.
+
+msgspec stops at the first error, so a client fixing a body one field per round trip would need as
+many round trips as mistakes. Here the body is decoded once, each field is converted on its own
+(strictly: a number is not a date-time, `"5_000"` is not a quantity), and every refusal is reported
+together. Only a body that passes reaches litestar's own decoding, which then reads the decoded
+value instead of the bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+from litestar.utils.scope.state import ScopeState
+
+from api.problems import FieldError, MalformedBodyError, explained, problem
+from application.bus import CommandBus
+from application.commands import (
+    CODE_PATTERN,
+    CODE_RULE,
+    DECIMAL_PATTERN,
+    DECIMAL_RULE,
+    BusinessTimeWindow,
+    Command,
+)
+
+# A business key in a path (`/lots/{lot_number}`): the same grammar as in a command's body.
+KeyPath = Annotated[
+    str, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description=f"A business key: {CODE_RULE}.")
+]
+BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
+JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+AT_PATH = re.compile(r" - at `\$((?:\.\w+|\[\d+\])*)`$")
+_decoder = msgspec.json.Decoder()
+
+
+async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """PostgreSQL text cannot hold NUL: a path or query with one is refused before it reaches SQL."""
+    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+    if b"%00" in raw.lower() or b"\x00" in raw or "\x00" in request.scope["path"]:
+        return problem(
+            request,
+            422,
+            "invalid-input",
+            "Invalid input",
+            "a path or query may not contain NUL",
+            errors=[FieldError(field="path", message="contains NUL", source="path")],
+        )
+    return None
+
+
+def command_body_check(command: type[Command], path_fields: tuple[str, ...]) -> BeforeRequest:
+    """The before-request hook of one command route: refuses the request with every reason at
+    once, or lets it through with its body decoded."""
+    fields = [f for f in msgspec.structs.fields(command) if f.name not in ("command_id", *path_fields)]
+    needs_body = any(f.required for f in fields)
+
+    async def check(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        refused = await refuse_nul(request)
+        if refused is not None:
+            return refused
+        raw = await request.body()
+        if raw.strip():
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if not JSON_MEDIA.match(media):
+                return problem(
+                    request,
+                    415,
+                    "unsupported-media-type",
+                    "Unsupported media type",
+                    f"a command's body must be application/json, not {media or 'unnamed'}",
+                )
+            body = decode_json(raw)
+        elif needs_body:
+            raise _invalid([FieldError(field="body", message="a JSON object with the command's fields is required")])
+        else:
+            body = {}
+        bus: CommandBus = request.app.state.bus
+        window: BusinessTimeWindow = request.app.state.get("time_window") or BusinessTimeWindow()
+        errors = field_errors(fields, body, window, bus.clock.now())
+        if errors:
+            raise _invalid(errors)
+        # litestar decodes `data` from this cached value, not from the bytes again.
+        ScopeState.from_scope(request.scope).json = body
+        return None
+
+    return check
+
+
+def decode_json(raw: bytes) -> Any:
+    try:
+        return _decoder.decode(raw)
+    except RecursionError:
+        msg = "the request body nests arrays or objects too deeply"
+        raise MalformedBodyError(msg) from None
+    except UnicodeDecodeError:
+        msg = "the request body is not valid UTF-8"
+        raise MalformedBodyError(msg) from None
+    except msgspec.DecodeError as error:
+        msg = f"the request body is not valid JSON: {error}"
+        raise MalformedBodyError(msg) from None
+
+
+def field_errors(
+    fields: list[msgspec.structs.FieldInfo], body: Any, window: BusinessTimeWindow, now: datetime
+) -> list[FieldError]:
+    """Every field of `body` that is missing, unknown or invalid for a command with these fields."""
+    if not isinstance(body, dict):
+        return [FieldError(field="body", message="must be a JSON object with the command's fields")]
+    known = {f.name: f for f in fields}
+    errors = [FieldError(field=key, message="is not a field of this command") for key in body if key not in known]
+    for name, info in known.items():
+        if name not in body:
+            if info.required:
+                errors.append(FieldError(field=name, message="is required"))
+            continue
+        value = body[name]
+        texts = _decimal_errors(msgspec.inspect.type_info(info.type), value, name)
+        if texts:
+            errors += texts
+            continue
+        try:
+            converted = msgspec.convert(value, type=info.type, strict=True)
+        except msgspec.ValidationError as error:
+            errors.append(_explained(name, str(error)))
+            continue
+        if name == "occurred_at" and converted is not None:
+            refusal = window.refusal(converted, now)
+            if refusal:
+                errors.append(FieldError(field=name, message=refusal))
+    return errors
+
+
+def _decimal_errors(info: msgspec.inspect.Type, value: Any, path: str) -> list[FieldError]:
+    """Decimals must be text of digits with an optional point: Python's Decimal would also take
+    `"5_000"`, `" 7 "`, `"1e3"` and `"NaN"`, and a JSON number may have passed through a float."""
+    while isinstance(info, msgspec.inspect.Metadata):
+        info = info.type
+    if isinstance(info, msgspec.inspect.UnionType) and value is not None:
+        arms = [arm for arm in info.types if not isinstance(arm, msgspec.inspect.NoneType)]
+        info = arms[0] if len(arms) == 1 else info
+        while isinstance(info, msgspec.inspect.Metadata):
+            info = info.type
+    errors: list[FieldError] = []
+    if isinstance(info, msgspec.inspect.DecimalType):
+        if not (isinstance(value, str) and DECIMAL_TEXT.match(value)):
+            errors.append(FieldError(field=path, message=f"must be {DECIMAL_RULE}"))
+    elif isinstance(info, msgspec.inspect.StructType) and isinstance(value, dict):
+        for field in info.fields:
+            if field.name in value:
+                errors += _decimal_errors(field.type, value[field.name], f"{path}.{field.name}")
+    elif isinstance(info, msgspec.inspect.ListType) and isinstance(value, list):
+        for i, item in enumerate(value):
+            errors += _decimal_errors(info.item_type, item, f"{path}[{i}]")
+    return errors
+
+
+def _explained(name: str, message: str) -> FieldError:
+    """msgspec's message, with the field's path in front and a regex replaced by its rule."""
+    path = name
+    at = AT_PATH.search(message)
+    if at:
+        path += at.group(1)
+        message = message[: at.start()]
+    return FieldError(field=path, message=explained(message))
+
+
+def _invalid(errors: list[FieldError]) -> ValidationException:
+    return ValidationException(
+        detail="invalid input",
+        extra=[{"key": e.field, "message": e.message, "source": e.source} for e in errors],
+    )
