@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from api.command_routes import command_handlers
 from api.methods import options_handler, paths_of
+from api.openapi import StrictStructSchemaPlugin
 from api.operations import API_PATH, DOCS_ASSETS_PATH, DOCS_PATH, SWAGGER_PATH, api_index, operation_handlers
 from api.problems import EXCEPTION_HANDLERS
 from api.query_routes import ReadController
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="Chronicle MES",
             version="1.0.0",

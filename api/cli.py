@@ -6,12 +6,26 @@ import argparse
 import contextlib
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from infrastructure.logs import configure_logging
+from infrastructure.logs import LOG_LEVELS, configure_logging
+from infrastructure.migrations import (
+    StoreUnopenableError,
+    check_connection,
+    current_revision,
+    head_revision,
+    migrate,
+    store_name,
+)
 from infrastructure.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("chronicle.cli")
 
@@ -21,21 +35,62 @@ class CliError(Exception):
 
 
 def _migrate(settings: Settings, _: argparse.Namespace) -> int:
-    from infrastructure.migrations import current_revision, migrate  # noqa: PLC0415 - keeps `mes --help` fast
-
     migrate(settings)
-    where = settings.postgres().dbname if settings.is_postgres else settings.sqlite_path
-    print(f"store {where} is at revision {current_revision(settings)}")
+    print(f"store {store_name(settings, admin=True)} is at revision {current_revision(settings)}")
     return 0
 
 
-def _require_migrated(settings: Settings) -> None:
-    from infrastructure.migrations import current_revision, head_revision  # noqa: PLC0415
+def _open_store(settings: Settings) -> None:
+    """Makes sure the store answers and is migrated before anything runs on it.
 
+    The embedded SQLite default is created and migrated on first start, as a newcomer expects. A
+    PostgreSQL store is shared and belongs to its admin role: it is migrated only on request.
+    """
+    if settings.is_memory:
+        return
     current, head = current_revision(settings), head_revision()
     if current != head:
-        msg = f"the store is at revision {current or 'none'}, not {head}: run `mes migrate` first"
-        raise CliError(msg)
+        if settings.is_postgres:
+            store = store_name(settings, admin=True)
+            msg = f"the store {store} is at revision {current or 'none'}, not {head}: run `mes migrate` first"
+            raise CliError(msg)
+        _migrate_sqlite(settings, current, head)
+    if settings.is_postgres:
+        check_connection(settings)  # as the application role, which the migrations create
+
+
+def _migrate_sqlite(settings: Settings, current: str | None, head: str | None) -> None:
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    store, existed = store_name(settings), settings.sqlite_path.exists()
+    try:
+        migrate(settings)
+    except OperationalError as error:  # a file another process holds locked, a full disk
+        cause = " ".join(str(error.orig).split())
+        msg = f"cannot migrate the store {store} from revision {current or 'none'} to {head}: {cause}"
+        raise CliError(msg) from error
+    if existed:
+        print(f"mes: migrated the store {store} from revision {current or 'none'} to {head}", file=sys.stderr)
+    else:
+        print(f"mes: created and migrated the store {store}", file=sys.stderr)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: a taken port is one line, and no race."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as error:
+        msg = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        raise CliError(msg) from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        msg = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        raise CliError(msg) from None
+    return listener
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -43,10 +98,35 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app  # noqa: PLC0415
 
-    _require_migrated(settings)
-    app = create_app(settings, run_projections=not args.no_projections)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, loop="uvloop", http="httptools")
+    listener = _listening_socket(args.host, args.port)
+    try:
+        _open_store(settings)
+        app = create_app(settings, run_projections=not args.no_projections)
+        port = int(listener.getsockname()[1])  # the one the system chose, for --port 0
+        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools")
+        base = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
+        banner = (
+            f"Chronicle MES {_version()} serving {base}\n"
+            f"  API docs   {base}/api/v1/docs\n"
+            f"  store      {'postgresql' if settings.is_postgres else 'sqlite'} {store_name(settings)}"
+        )
+        _announcing_server(config, banner).run(sockets=[listener])
+    finally:
+        listener.close()
     return 0
+
+
+def _announcing_server(config: uvicorn.Config, banner: str) -> uvicorn.Server:
+    """A uvicorn server that prints the banner once it listens, so that what the banner says is true."""
+    import uvicorn  # noqa: PLC0415
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(banner, flush=True)
+
+    return AnnouncingServer(config)
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -54,9 +134,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app  # noqa: PLC0415
     from api.demo import print_summary, print_urls, run_shift, serving  # noqa: PLC0415
-    from infrastructure.migrations import migrate  # noqa: PLC0415
 
+    _listening_socket(args.host, args.port).close()  # a taken port is one line, not the thread's traceback
     migrate(settings)
+    check_connection(settings)
     base = f"http://{args.host}:{args.port}"
     with serving(create_app(settings), args.host, args.port), httpx.Client(base_url=base, timeout=30) as client:
         print(f"Chronicle is serving on {base}; running the shift through the API\n")
@@ -92,7 +173,7 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     from projections.store import open_read_store  # noqa: PLC0415
     from projections.supervisor import ALL_PROJECTIONS, ProjectionSupervisor  # noqa: PLC0415
 
-    _require_migrated(settings)
+    _open_store(settings)
     runtime = build_runtime(settings)
     store = open_read_store(settings)
     try:
@@ -123,30 +204,56 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    try:
+        return version("chronicle-mes")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:  # noqa: PLR2004 - the range of TCP ports
+        msg = f"a port is a whole number from 0 to 65535, not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mes", description="Chronicle MES: an event-sourced MES backend.")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    level: dict[str, Any] = {"type": str.upper, "choices": LOG_LEVELS, "metavar": "LEVEL"}
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR", **level)
+    # The same option after the subcommand (`mes serve --log-level INFO`); given there, it wins.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", default=argparse.SUPPRESS, help="as before the subcommand", **level)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="create or upgrade every table (alembic)").set_defaults(run=_migrate)
+    sub.add_parser("migrate", parents=[common], help="create or upgrade every table (alembic)").set_defaults(
+        run=_migrate
+    )
 
-    serve = sub.add_parser("serve", help="serve the HTTP API and run the projections")
+    serve = sub.add_parser("serve", parents=[common], help="serve the HTTP API and run the projections")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="8000 by default; 0 for any free port")
     serve.add_argument("--no-projections", action="store_true", help="leave projections to `mes projections run`")
     serve.set_defaults(run=_serve)
 
-    demo = sub.add_parser("demo", help="serve the API and run a scripted shift in a small beverage plant through it")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="serve the API and run a scripted shift in a small beverage plant through it"
+    )
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--port", type=_port, default=8000)
     demo.add_argument("--no-serve", action="store_true", help="exit after the shift instead of serving on")
     demo.set_defaults(run=_demo)
 
-    projections = sub.add_parser("projections", help="status, run or rebuild the read models")
+    projections = sub.add_parser("projections", parents=[common], help="status, run or rebuild the read models")
     actions = projections.add_subparsers(dest="action", required=True)
-    actions.add_parser("status", help="each projection's position and lag")
-    run = actions.add_parser("run", help="keep one projection up to date in this process")
+    actions.add_parser("status", parents=[common], help="each projection's position and lag")
+    run = actions.add_parser("run", parents=[common], help="keep one projection up to date in this process")
     run.add_argument("name")
-    rebuild = actions.add_parser("rebuild", help="replay one projection into fresh tables, then swap them in")
+    rebuild = actions.add_parser(
+        "rebuild", parents=[common], help="replay one projection into fresh tables, then swap them in"
+    )
     rebuild.add_argument("name")
     rebuild.add_argument("--page-size", type=int, default=2000)
     projections.set_defaults(run=_projections)
@@ -167,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return int(args.run(settings, args))
-    except (SettingsError, CliError) as error:
+    except (SettingsError, CliError, StoreUnopenableError) as error:
         print(f"mes: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

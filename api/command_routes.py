@@ -22,6 +22,7 @@ from api.schemas import CommandAccepted, body_of
 from api.validation import KeyPath, command_body_check
 from application import commands as c
 from application.bus import CommandBus, CommandContext
+from application.commands import COMMAND_ID_PATTERN
 from domain.values import Actor, Source
 
 IdempotencyKey = Annotated[
@@ -31,7 +32,9 @@ IdempotencyKey = Annotated[
         required=False,
         min_length=1,
         max_length=128,
-        description="The command's id: a repeat with the same key returns the first answer and records nothing.",
+        pattern=COMMAND_ID_PATTERN,
+        description="The command's id (visible ASCII): a repeat with the same key and body returns the first answer "
+        "and records nothing; the same key with another body is refused.",
     ),
 ]
 

@@ -18,6 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.bus import IdempotencyKeyReusedError
 from application.commands import PATTERN_RULES, InvalidCommandError
 from application.ports import StoreUnavailableError
 from domain.errors import DomainError, NotFoundError
@@ -129,6 +130,11 @@ def on_invalid_command(request: Request[Any, Any, Any], error: InvalidCommandErr
     return problem(request, 422, "invalid-input", "Invalid input", f"invalid value for {named}", errors=errors)
 
 
+def on_idempotency_key_reused(request: Request[Any, Any, Any], error: IdempotencyKeyReusedError) -> Response[Any]:
+    errors = [FieldError(field="Idempotency-Key", message=str(error), source="header")]
+    return problem(request, 422, error.rule, "Idempotency-Key reused", str(error), rule=error.rule, errors=errors)
+
+
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     if isinstance(error, NotFoundException):
@@ -203,6 +209,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ReadModelBehindError: on_read_model_behind,
     StoreUnavailableError: on_store_unavailable,
     InvalidCommandError: on_invalid_command,
+    IdempotencyKeyReusedError: on_idempotency_key_reused,
     MalformedBodyError: on_malformed_body,
     HTTPException: on_http_error,
     Exception: on_unexpected,

@@ -48,6 +48,7 @@ from application.commands import CODE_PATTERN
 from application.service import Chronicle
 from domain.errors import NotFoundError
 from domain.ids import equipment_id, lot_id, work_order_id
+from domain.values import EquipmentLevel, EquipmentStatus, LotStatus, RequestState
 from projections import equipment, genealogy, lots, materials, work_orders
 from projections.store import ReadStore, Row
 
@@ -61,7 +62,6 @@ MinPosition = Annotated[
         "(a command's answer gives it); 503 if it has not.",
     ),
 ]
-Text = Annotated[str | None, Parameter(min_length=1, max_length=64)]
 KeyFilter = Annotated[
     str | None, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="A business key to match.")
 ]
@@ -131,9 +131,9 @@ class ReadController(Controller):
     async def list_equipment(
         self,
         state: State,
-        level: Text = None,
+        level: EquipmentLevel | None = None,
         parent_code: KeyFilter = None,
-        status: Text = None,
+        status: EquipmentStatus | None = None,
         cursor: Cursor = None,
         limit: Limit = 100,
         min_position: MinPosition = None,
@@ -185,7 +185,7 @@ class ReadController(Controller):
         self,
         state: State,
         material_code: KeyFilter = None,
-        status: Text = None,
+        status: LotStatus | None = None,
         location: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,
@@ -311,7 +311,7 @@ class ReadController(Controller):
     async def list_work_orders(
         self,
         state: State,
-        order_state: Annotated[str | None, Parameter(query="state", min_length=1, max_length=32)] = None,
+        order_state: Annotated[RequestState | None, Parameter(query="state")] = None,
         product_code: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,

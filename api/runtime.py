@@ -26,5 +26,12 @@ class Runtime:
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     app = Chronicle(env=settings.eventsourcing_env())
-    bus = CommandBus(app, clock or SystemClock(), max_batch=settings.max_batch)
+    app.store_budget = settings.store_budget_s
+    bus = CommandBus(
+        app,
+        clock or SystemClock(),
+        max_batch=settings.max_batch,
+        store_budget=settings.store_budget_s,
+        time_window=settings.business_time_window,
+    )
     return Runtime(settings=settings, app=app, bus=bus)

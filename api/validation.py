@@ -80,6 +80,8 @@ def command_body_check(command: type[Command], path_fields: tuple[str, ...]) -> 
                     f"a command's body must be application/json, not {media or 'unnamed'}",
                 )
             body = decode_json(raw)
+            if body is None and not needs_body:  # the document allows `null` where no field is required
+                body = {}
         elif needs_body:
             raise _invalid([FieldError(field="body", message="a JSON object with the command's fields is required")])
         else:
@@ -123,10 +125,10 @@ def field_errors(
             if info.required:
                 errors.append(FieldError(field=name, message="is required"))
             continue
-        value = body[name]
-        texts = _decimal_errors(msgspec.inspect.type_info(info.type), value, name)
-        if texts:
-            errors += texts
+        refused: list[FieldError] = []
+        value = body[name] = _normalized(msgspec.inspect.type_info(info.type), body[name], name, refused)
+        if refused:
+            errors += refused
             continue
         try:
             converted = msgspec.convert(value, type=info.type, strict=True)
@@ -140,28 +142,34 @@ def field_errors(
     return errors
 
 
-def _decimal_errors(info: msgspec.inspect.Type, value: Any, path: str) -> list[FieldError]:
-    """Decimals must be text of digits with an optional point: Python's Decimal would also take
-    `"5_000"`, `" 7 "`, `"1e3"` and `"NaN"`, and a JSON number may have passed through a float."""
+def _normalized(info: msgspec.inspect.Type, value: Any, path: str, errors: list[FieldError]) -> Any:
+    """The value as the command's types read it, with what JSON allows and msgspec would refuse
+    mended, and what msgspec would take too readily refused (into `errors`):
+
+    - an integer written with a point (`4246.0`) is an integer in JSON;
+    - decimals must be text of digits with an optional point: Python's Decimal would also take
+      `"5_000"`, `" 7 "`, `"1e3"` and `"NaN"`, and a JSON number may have passed through a float.
+    """
     while isinstance(info, msgspec.inspect.Metadata):
         info = info.type
     if isinstance(info, msgspec.inspect.UnionType) and value is not None:
         arms = [arm for arm in info.types if not isinstance(arm, msgspec.inspect.NoneType)]
-        info = arms[0] if len(arms) == 1 else info
-        while isinstance(info, msgspec.inspect.Metadata):
-            info = info.type
-    errors: list[FieldError] = []
+        return _normalized(arms[0], value, path, errors) if len(arms) == 1 else value
+    if isinstance(info, msgspec.inspect.IntType) and isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(info, msgspec.inspect.DecimalType):
         if not (isinstance(value, str) and DECIMAL_TEXT.match(value)):
             errors.append(FieldError(field=path, message=f"must be {DECIMAL_RULE}"))
-    elif isinstance(info, msgspec.inspect.StructType) and isinstance(value, dict):
-        for field in info.fields:
-            if field.name in value:
-                errors += _decimal_errors(field.type, value[field.name], f"{path}.{field.name}")
-    elif isinstance(info, msgspec.inspect.ListType) and isinstance(value, list):
-        for i, item in enumerate(value):
-            errors += _decimal_errors(info.item_type, item, f"{path}[{i}]")
-    return errors
+        return value
+    if isinstance(info, msgspec.inspect.StructType) and isinstance(value, dict):
+        fields = {field.name: field for field in info.fields}
+        return {
+            key: _normalized(fields[key].type, item, f"{path}.{key}", errors) if key in fields else item
+            for key, item in value.items()
+        }
+    if isinstance(info, msgspec.inspect.ListType) and isinstance(value, list):
+        return [_normalized(info.item_type, item, f"{path}[{i}]", errors) for i, item in enumerate(value)]
+    return value
 
 
 def _explained(name: str, message: str) -> FieldError:

@@ -8,6 +8,12 @@ this turns many commits into one; with a single caller it adds no wait at all.
 If the batch's transaction fails on a conflict (another process wrote one of its aggregates, or a
 command id was already recorded), every command of the batch is retried on its own, reloaded
 from the store, so that one conflict never costs the others their work.
+
+If the store cannot be reached (the server terminated the connection, restarted, or the network
+dropped), the batch is run again from scratch, with jittered exponential backoff, until the store
+answers or `store_budget` seconds have passed since it went away; then its commands fail with
+StoreUnavailableError (503, try again). A command whose COMMIT was sent when the connection broke
+may have been recorded: running it again finds its receipt and answers from it, never twice.
 """
 
 from __future__ import annotations
@@ -29,10 +35,10 @@ import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.commands import Command
+from application.commands import BusinessTimeWindow, Command, InvalidCommandError, fingerprint
 from application.handlers import HANDLERS, Result
-from application.ports import Clock, CommandReceipt, StoredReceipt
-from application.service import Chronicle
+from application.ports import Clock, CommandReceipt, StoredReceipt, StoreUnavailableError
+from application.service import STORE_BUDGET_S, STORE_FAILURES, Chronicle, backoff, connection_failed, first_line
 from application.unit_of_work import AggregateCache, Scope
 from domain.errors import DomainError
 from domain.values import Actor, Provenance, Source
@@ -49,8 +55,9 @@ class ConflictError(DomainError):
     rule = "concurrent-modification"
 
 
-class IdempotencyKeyReusedError(DomainError):
-    """A command id already recorded for another kind of command: the key was reused by mistake."""
+class IdempotencyKeyReusedError(Exception):
+    """A command id already recorded for another command (another kind, or the same kind asking for
+    something else): the key was reused by mistake, and the second command is refused, not dropped."""
 
     rule = "idempotency-key-reused"
 
@@ -85,19 +92,34 @@ class _Pending:
     future: Future[CommandResult] | None = None  # a blocking caller's
     waiter: asyncio.Future[CommandResult] | None = None  # an event loop's caller, answered per batch
     outcome: CommandResult | BaseException | None = None
+    fingerprint: bytes = b""  # of the command's payload, kept in its receipt
+
+    def __post_init__(self) -> None:
+        self.fingerprint = fingerprint(self.command)
 
     @property
     def command_type(self) -> str:
         return type(self.command).__name__
 
-    def resolve(self, result: CommandResult) -> None:
-        if result.replayed and result.command_type != self.command_type:
+    def replay(self, result: CommandResult, first_fingerprint: bytes | None) -> None:
+        """Answers a repeat with the first answer under its id, if it is the same command."""
+        if result.command_type != self.command_type:
             self.fail(
                 IdempotencyKeyReusedError(
                     f"command id {result.command_id!r} was used for {result.command_type}, not {self.command_type}"
                 )
             )
-            return
+        elif first_fingerprint is not None and first_fingerprint != self.fingerprint:
+            self.fail(
+                IdempotencyKeyReusedError(
+                    f"command id {result.command_id!r} was used for a {result.command_type} with another payload; "
+                    "a repeat must send the same payload, a new command needs a new id"
+                )
+            )
+        else:
+            self.resolve(result)
+
+    def resolve(self, result: CommandResult) -> None:
         self.outcome = result
         if self.future is not None and not self.future.done():  # a caller that gave up has cancelled it
             self.future.set_result(result)
@@ -124,6 +146,7 @@ class _Batch:
         self.clock = clock
         self.aggregates: dict[UUID, Aggregate] = {}
         self.done: list[_Done] = []
+        self.spoiled: set[UUID] = set()  # aggregates a command left half-changed when the store failed
 
     def run(self, pending: _Pending) -> bool:
         """Runs one command; False when it was refused or found already done (its future is then settled).
@@ -149,11 +172,14 @@ class _Batch:
             # lot it created exists now): answer it from its receipt instead.
             receipt = self.app.select_receipts([command.command_id]).get(command.command_id)
             if receipt is not None:
-                pending.resolve(replayed_result(receipt))
+                pending.replay(replayed_result(receipt), receipt.fingerprint)
             else:
                 pending.fail(error)
             return False
         except Exception as error:
+            if connection_failed(error):
+                self.spoiled |= scope.touched.keys()  # the bus runs the whole batch again
+                raise
             log.exception("command %s (%s) failed", command.command_id, pending.command_type)
             if scope.has_partial_changes():
                 self._rebuild(scope.shared)
@@ -184,6 +210,7 @@ class _Batch:
                     result=msgspec.json.encode(item.result),
                     originator_id=last.originator_id if last else None,
                     originator_version=last.originator_version if last else None,
+                    fingerprint=item.pending.fingerprint,
                 )
             )
         # Straight to the event store: the events are already in command order, and the
@@ -223,10 +250,15 @@ class CommandBus:
         *,
         max_batch: int = 512,
         cache_size: int = 20_000,
+        store_budget: float = STORE_BUDGET_S,
+        time_window: BusinessTimeWindow | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
+        self.time_window = time_window or BusinessTimeWindow()  # business times a command may carry
         self.max_batch = max_batch
+        self.store_budget = store_budget  # seconds commands wait for an unreachable store: then 503
+        self._unreachable_since: float | None = None  # when the current outage began (monotonic)
         self.cache = AggregateCache(cache_size)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write, name="chronicle-writer", daemon=True)
@@ -254,6 +286,9 @@ class CommandBus:
         if type(pending.command) not in HANDLERS:
             msg = f"no handler for {type(pending.command).__name__}"
             raise UnknownCommandError(msg)
+        at = pending.command.occurred_at
+        if at is not None and (refusal := self.time_window.refusal(at, self.clock.now())):
+            raise InvalidCommandError([("occurred_at", refusal)])
         if self._closed:
             msg = "the command bus is closed"
             raise RuntimeError(msg)
@@ -304,19 +339,66 @@ class CommandBus:
             else:
                 first_of[command_id] = pending
                 runnable.append(pending)
-        work = _Batch(self.app, self.cache, self.clock)
-        for pending in runnable:
-            work.run(pending)
-        if work.done:
-            self._save(work)
+        self._run_until_recorded(runnable)
         for pending in repeats:
             self._answer_repeat(pending, first_of[pending.command.command_id])
-        if work.done:
+        if any(isinstance(pending.outcome, CommandResult) for pending in runnable):
             for listener in self.on_commit:
                 listener()
         self.batches += 1
         self.commands += len(batch)
         log.debug("committed %d commands in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+
+    def _run_until_recorded(self, runnable: Sequence[_Pending]) -> None:
+        """Runs and saves the commands; while the store is unreachable, runs those not yet
+        answered again on state read afresh, until it answers or the budget is spent."""
+        attempt = 0
+        while unanswered := [pending for pending in runnable if pending.outcome is None]:
+            work = _Batch(self.app, self.cache, self.clock)
+            try:
+                for pending in unanswered:
+                    work.run(pending)
+                if work.done:
+                    self._save(work)
+            except STORE_FAILURES as error:
+                if not connection_failed(error):
+                    raise
+                self.cache.evict(work.spoiled | work.aggregates.keys())
+                attempt += 1
+                if not self._wait_for_store(error, attempt):
+                    unavailable = StoreUnavailableError(
+                        f"the event store could not be reached for {self.store_budget:.0f} s; send the command "
+                        "again with the same Idempotency-Key (it is recorded once)"
+                    )
+                    for pending in unanswered:
+                        if pending.outcome is None:
+                            pending.fail(unavailable)
+                    return
+                continue
+            if self._unreachable_since is not None:
+                log.info("event store reachable again after %.1f s", time.monotonic() - self._unreachable_since)
+                self._unreachable_since = None
+            return
+
+    def _wait_for_store(self, error: BaseException, attempt: int) -> bool:
+        """Pauses before the next attempt; False once the store has been away for the whole budget.
+
+        The budget runs from the first failure of an outage, not of each batch: during a long
+        outage, commands get their 503 after one attempt instead of waiting a budget each.
+        """
+        now = time.monotonic()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+            log.warning(
+                "event store unreachable (%s); retrying commands for up to %.0f s", first_line(error), self.store_budget
+            )
+        self.app.discard_broken_connections()
+        deadline = self._unreachable_since + self.store_budget
+        if now >= deadline:
+            log.debug("event store still unreachable (%s); answering 503", first_line(error))
+            return False
+        time.sleep(min(backoff(attempt), deadline - now))
+        return True
 
     def _save(self, work: _Batch) -> None:
         try:
@@ -341,7 +423,7 @@ class CommandBus:
     def _answer_repeat(pending: _Pending, first: _Pending) -> None:
         """A command id sent twice in one batch gets the first one's answer (or its refusal)."""
         if isinstance(first.outcome, CommandResult):
-            pending.resolve(msgspec.structs.replace(first.outcome, replayed=True))
+            pending.replay(msgspec.structs.replace(first.outcome, replayed=True), first.fingerprint)
         else:
             pending.fail(first.outcome or ConflictError("the first attempt of this command had no outcome"))
 
@@ -381,7 +463,7 @@ def commit_alone(app: Chronicle, clock: Clock, pending: _Pending) -> set[UUID]:
             time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter, not secrecy
         receipt = app.select_receipts([command_id]).get(command_id)
         if receipt is not None:
-            pending.resolve(replayed_result(receipt))
+            pending.replay(replayed_result(receipt), receipt.fingerprint)
             return touched
         work = _Batch(app, None, clock)
         if not work.run(pending):

@@ -6,6 +6,7 @@ time of the change (an operator's report or a machine's timestamp); without it t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -45,15 +46,41 @@ Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=UNIT_PAT
 Location = Code
 COMMAND_ID_PATTERN = r"^[!-~]{1,128}$(?!\n)"  # visible ASCII: it travels as the Idempotency-Key header
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=COMMAND_ID_PATTERN)]
-# Decimals travel as text ("12.5"): exact, where a JSON number may pass through a float.
-DECIMAL_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,9})?$(?!\n)"
-DECIMAL_RULE = 'a decimal number as text, digits with an optional point, such as "12.5"'
+# Decimals travel as text ("12.5"): exact, where a JSON number may pass through a float. The syntax
+# is checked first (DECIMAL_PATTERN), the range by `check_amount` with a message that says which
+# bound; the document states both at once (`amount_pattern`), so that what it calls valid is.
+DECIMAL_PATTERN = r"^(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,9})?$(?!\n)"
+DECIMAL_RULE = 'a decimal number as text, digits with an optional point and no leading zeros, such as "12.5"'
+
+
+def amount_pattern(*, allow_zero: bool) -> str:
+    """Decimal text from 0 (exclusive unless `allow_zero`) to a billion with at most 9 decimal places."""
+    whole = r"[1-9][0-9]{0,8}(?:\.[0-9]{1,9})?"
+    fraction = "|".join(f"0\\.{'0' * zeros}[1-9][0-9]{{0,{8 - zeros}}}" for zeros in range(9))
+    alternatives = [whole, fraction, r"1000000000(?:\.0{1,9})?"] + ([r"0(?:\.0{1,9})?"] if allow_zero else [])
+    return f"^(?:{'|'.join(alternatives)})$(?!\\n)"
+
+
 Amount = Annotated[
     Decimal,
     msgspec.Meta(
-        extra_json_schema={"description": f"An exact amount: {DECIMAL_RULE}.", "extra": {"pattern": DECIMAL_PATTERN}}
+        extra_json_schema={
+            "description": f"An exact amount, greater than zero, at most a billion: {DECIMAL_RULE}.",
+            "extra": {"pattern": amount_pattern(allow_zero=False)},
+        }
     ),
 ]
+AmountOrZero = Annotated[
+    Decimal,
+    msgspec.Meta(
+        extra_json_schema={
+            "description": f"An exact amount, zero or more, at most a billion: {DECIMAL_RULE}.",
+            "extra": {"pattern": amount_pattern(allow_zero=True)},
+        }
+    ),
+]
+
+
 # Which message a pattern's failure is explained by, for clients that cannot read a regex.
 PATTERN_RULES = {
     CODE_PATTERN: CODE_RULE,
@@ -66,6 +93,14 @@ PATTERN_RULES = {
 MAX_AMOUNT = Decimal(1_000_000_000)
 MAX_DECIMALS = 9  # finer than any scale weighs; and what every store's decimal type holds
 Sequence = Annotated[int, msgspec.Meta(ge=1, le=9999)]
+
+
+def fingerprint(command: Command) -> bytes:
+    """What a command asks for, whatever its id: a repeat under the same id must ask the same.
+
+    msgspec encodes a Struct's fields in their declared order, so equal commands encode alike."""
+    payload = msgspec.json.encode(msgspec.structs.replace(command, command_id=""))
+    return hashlib.sha256(type(command).__name__.encode() + b"\0" + payload).digest()
 
 
 class InvalidCommandError(Exception):
@@ -125,7 +160,7 @@ class QuantityIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class AmountIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An amount that may be zero (scrap reported alongside good output)."""
 
-    value: Amount
+    value: AmountOrZero
     unit: Unit
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ class CommandReceipt(NamedTuple):
     result: bytes
     originator_id: UUID | None
     originator_version: int | None
+    fingerprint: bytes  # of the command's payload: a repeat under its id must send the same
 
 
 class StoredReceipt(NamedTuple):
@@ -31,6 +32,7 @@ class StoredReceipt(NamedTuple):
     command_type: str
     result: bytes
     position: int | None
+    fingerprint: bytes | None  # None in receipts recorded before fingerprints were kept
 
 
 class ReceiptStore(Protocol):

@@ -6,7 +6,12 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# uvicorn attaches a second, ANSI-coloured copy of some messages for its own terminal formatter.
+_LEFT_OUT = {"color_message"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"} | _LEFT_OUT
+# Control characters would break a line in two or colour a terminal: they are written as escapes.
+_ESCAPES = {i: f"\\x{i:02x}" for i in [*range(0x20), 0x7F]} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -25,7 +30,7 @@ class LogfmtFormatter(logging.Formatter):
 
 
 def _quote(value: object) -> str:
-    text = str(value)
+    text = str(value).translate(_ESCAPES)
     if not text or any(ch in text for ch in ' ="'):
         return '"' + text.replace('"', '\\"') + '"'
     return text

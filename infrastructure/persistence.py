@@ -11,6 +11,7 @@ same serialisation is taken with a transaction-scoped advisory lock instead.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,9 @@ from psycopg.sql import SQL, Identifier
 
 from application.ports import CommandReceipt, StoredReceipt
 from infrastructure.settings import RECEIPTS_TABLE
+
+CHECKOUT_TIMEOUT_S = 1.0
+RECONNECT_S = 2.0
 
 
 class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
@@ -41,7 +45,8 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
         if receipts:
             c.executemany(
                 f"INSERT INTO {RECEIPTS_TABLE} "  # noqa: S608 - a constant table name
-                "(command_id, command_type, result, originator_id, originator_version) VALUES (?,?,?,?,?)",
+                "(command_id, command_type, result, originator_id, originator_version, fingerprint) "
+                "VALUES (?,?,?,?,?,?)",
                 [
                     (
                         r.command_id,
@@ -49,6 +54,7 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
                         r.result,
                         r.originator_id.hex if r.originator_id else None,
                         r.originator_version,
+                        r.fingerprint,
                     )
                     for r in receipts
                 ],
@@ -60,7 +66,7 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
             return {}
         marks = ",".join("?" * len(command_ids))
         statement = (
-            "SELECT r.command_id, r.command_type, r.result, e.rowid AS position "  # noqa: S608
+            "SELECT r.command_id, r.command_type, r.result, e.rowid AS position, r.fingerprint "  # noqa: S608
             f"FROM {RECEIPTS_TABLE} r LEFT JOIN {self.events_table_name} e "
             "ON e.originator_id = r.originator_id AND e.originator_version = r.originator_version "
             f"WHERE r.command_id IN ({marks})"
@@ -68,7 +74,9 @@ class SQLiteChronicleRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, list(command_ids))
             return {
-                row["command_id"]: StoredReceipt(row["command_id"], row["command_type"], row["result"], row["position"])
+                row["command_id"]: StoredReceipt(
+                    row["command_id"], row["command_type"], row["result"], row["position"], row["fingerprint"]
+                )
                 for row in c.fetchall()
             }
 
@@ -80,10 +88,22 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
     receipts, the events and COMMIT go out as one pipeline, answered at one sync (the library's
     path waits three times). The receipts' and events' keys are checked at COMMIT (deferred), so a
     repeated command fails there, after every other statement has run.
+
+    Every psycopg error, the pipeline's included, leaves through the datastore's `get_connection`,
+    which turns it into the library's class (a lost or refused connection, a pool timeout: its
+    OperationalError; a repeated key: its IntegrityError), so callers tell the kinds apart the same
+    way on every path. A connection lost after COMMIT was sent leaves the outcome unknown: the
+    receipt tells.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        # A checkout waits for a free connection at most this long, not the pool's 30 s: while the
+        # server is down it waits for nothing, and the bus's own budget decides when to give up.
+        datastore.pool.timeout = min(datastore.pool.timeout, CHECKOUT_TIMEOUT_S)
+        # A pool backs off between reconnection attempts (1, 2, 4 ... s): it gives up after a couple of
+        # seconds instead, so that the next checkout tries at once once the server is back.
+        datastore.pool.reconnect_timeout = RECONNECT_S
         lock_key = zlib.crc32(f"{datastore.schema}.{events_table_name}".encode())
         schema = Identifier(datastore.schema)
         self.lock_statement = (
@@ -95,8 +115,9 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
         # text with every byte of state escaped, which costs many times more.
         self.insert_receipts_statement = (
             SQL(
-                "INSERT INTO {0}.{1} (command_id, command_type, result, originator_id, originator_version) "
-                "SELECT * FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::uuid[], %b::bigint[])"
+                "INSERT INTO {0}.{1} "
+                "(command_id, command_type, result, originator_id, originator_version, fingerprint) "
+                "SELECT * FROM unnest(%b::text[], %b::text[], %b::bytea[], %b::uuid[], %b::bigint[], %b::bytea[])"
             )
             .format(schema, Identifier(RECEIPTS_TABLE))
             .as_string()
@@ -111,7 +132,7 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
             .as_string()
         )
         self.select_receipts_statement = SQL(
-            "SELECT r.command_id, r.command_type, r.result, e.notification_id AS position "
+            "SELECT r.command_id, r.command_type, r.result, e.notification_id AS position, r.fingerprint "
             "FROM {0}.{1} r LEFT JOIN {0}.{2} e "
             "ON e.originator_id = r.originator_id AND e.originator_version = r.originator_version "
             "WHERE r.command_id = ANY(%s)"
@@ -152,6 +173,23 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
                 raise failure
         return ids
 
+    # The library retries these ten times, 0.2 s apart, whatever the failure: the bus and the
+    # application retry connection failures themselves, within their budget, so they run once here.
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        return PostgresApplicationRecorder.select_events.__wrapped__(self, *args, **kwargs)  # type: ignore[attr-defined]
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        return PostgresApplicationRecorder.select_notifications.__wrapped__(self, *args, **kwargs)  # type: ignore[attr-defined]
+
+    def max_notification_id(self) -> int | None:
+        return PostgresApplicationRecorder.max_notification_id.__wrapped__(self)  # type: ignore[attr-defined,no-any-return]
+
+    def discard_broken_connections(self) -> None:
+        """Tests the idle pooled connections and replaces those the server has closed (terminated,
+        restarted): called after a connection failure, never on the hot path."""
+        with contextlib.suppress(psycopg.Error):
+            self.datastore.pool.check()
+
     def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]:
         if not command_ids:
             return {}
@@ -159,7 +197,11 @@ class PostgresChronicleRecorder(PostgresApplicationRecorder):
             curs.execute(self.select_receipts_statement, (list(command_ids),), prepare=True)
             return {
                 row["command_id"]: StoredReceipt(
-                    row["command_id"], row["command_type"], bytes(row["result"]), row["position"]
+                    row["command_id"],
+                    row["command_type"],
+                    bytes(row["result"]),
+                    row["position"],
+                    None if row["fingerprint"] is None else bytes(row["fingerprint"]),
                 )
                 for row in curs.fetchall()
             }
@@ -192,7 +234,7 @@ class MemoryChronicleRecorder(POPOApplicationRecorder):
         with self._database_lock:
             found = (self._receipts.get(command_id) for command_id in command_ids)
             return {
-                r.command_id: StoredReceipt(r.command_id, r.command_type, r.result, position)
+                r.command_id: StoredReceipt(r.command_id, r.command_type, r.result, position, r.fingerprint)
                 for r, position in filter(None, found)
             }
 

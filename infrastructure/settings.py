@@ -56,6 +56,7 @@ class Settings:
     local_principal_name: str = "Local operator"
     business_time_max_age_days: int = 366
     business_time_max_ahead_s: int = 300
+    store_budget_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +74,7 @@ class Settings:
             local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
             business_time_max_age_days=_positive_int(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366),
             business_time_max_ahead_s=_positive_int(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300),
+            store_budget_s=_positive_float(env, "MES_STORE_BUDGET_S", 10.0),
         )
         settings.validate()
         return settings
@@ -192,5 +194,20 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(msg) from None
     if value < 1:
         msg = f"{name} must be at least 1, not {value}"
+        raise SettingsError(msg)
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        msg = f"{name} must be a number of seconds, not {raw!r}"
+        raise SettingsError(msg) from None
+    if not value > 0 or value == float("inf"):
+        msg = f"{name} must be a positive number of seconds, not {raw!r}"
         raise SettingsError(msg)
     return value

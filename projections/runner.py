@@ -4,6 +4,10 @@ Each page is one transaction on the read store: the runner locks its tracking ro
 notifications after it, applies them to the view and moves the position, then commits. A crash
 anywhere leaves the view and its position as they were before the page (exactly-once), and two
 runners of the same view serialise on the tracking row instead of applying a page twice.
+
+A runner outlives its stores: when the event store or the read store cannot be reached (a
+terminated connection, a restart), it logs one warning, tries again with backoff, and says when
+it has caught up again; the page that failed was rolled back, so nothing is applied twice.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from typing import Any, ClassVar, TextIO
 
 from eventsourcing.persistence import Notification
 
-from application.service import Chronicle
+from application.service import Chronicle, connection_failed, first_line
 from projections.store import ReadStore, Row, Tx
 
 log = logging.getLogger("chronicle.projections")
 
 REBUILD_SUFFIX = "__rebuild"
 STATISTICS_EVERY = 20_000  # notifications covered between two checks of a view's planner statistics
+FIRST_PAUSE_S, LONGEST_PAUSE_S = 0.05, 1.0
 
 
 def utc_text(moment: datetime) -> str:
@@ -47,6 +52,33 @@ class Recorded:
     @property
     def kind(self) -> str:
         return type(self.event).__qualname__
+
+
+class Outage:
+    """How long the stores have been unreachable for one worker: one warning when that begins,
+    one line when it ends, and the pause before the next attempt (doubling, up to a second)."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self.since: float | None = None
+        self.failures = 0
+
+    def failed(self, app: Chronicle, error: BaseException) -> float:
+        """Notes a failure; returns how long to wait before trying again."""
+        self.failures += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning("%s paused: store unreachable (%s); retrying", self.worker, first_line(error))
+        else:
+            log.debug("%s: store still unreachable (%s)", self.worker, first_line(error))
+        app.discard_broken_connections()
+        return float(min(LONGEST_PAUSE_S, FIRST_PAUSE_S * 2 ** (self.failures - 1)))
+
+    def passed(self) -> None:
+        if self.since is not None:
+            log.info("%s resumed after %.1f s", self.worker, time.monotonic() - self.since)
+        self.since = None
+        self.failures = 0
 
 
 class Projection:
@@ -168,13 +200,18 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event, wakeup: threading.Event, poll_interval: float) -> None:
         """Catches up, then waits for a wake-up (or the poll interval) and catches up again, until stopped."""
+        outage = Outage(f"projection {self.name}")
         while not stop.is_set():
             try:
                 self.catch_up()
-            except Exception:
-                log.exception("projection %s failed; retrying", self.name)
-                stop.wait(1.0)
+            except Exception as error:
+                if connection_failed(error):  # passes: wait and try again, quietly
+                    stop.wait(outage.failed(self.app, error))
+                else:
+                    log.exception("projection %s failed; retrying", self.name)
+                    stop.wait(1.0)
                 continue
+            outage.passed()
             wakeup.wait(poll_interval)
             wakeup.clear()
 

@@ -3,13 +3,22 @@
 Views write portable SQL with `?` placeholders; `INSERT ... ON CONFLICT ... DO UPDATE` and
 `WITH RECURSIVE` mean the same on both stores. Quantities are exact: NUMERIC on PostgreSQL, TEXT
 on SQLite, where `dsum()` adds them as decimals.
+
+On PostgreSQL a connection the server has closed (terminated, restarted) is found out when it is
+used, never by a check at every checkout (that would cost every read a round trip): a reader's
+statement that fails on a lost connection runs again on a fresh one, and the pool's other idle
+connections are tested once. If the server stays away for `store_budget` seconds, or a
+transaction's connection is lost, the store raises StoreUnavailableError.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -18,14 +27,18 @@ from typing import Any
 import msgspec
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
+from application.ports import StoreUnavailableError
+from application.service import STORE_BUDGET_S, backoff, first_line
 from infrastructure.settings import Settings
 
 Row = dict[str, Any]
 _PLACEHOLDER = re.compile(r"\?")
 POSITIONS = "projection_positions"
 STALE_ROWS, STALE_FRACTION = 1000, 0.1  # a table needs new statistics after this many changed rows
+log = logging.getLogger("chronicle.store")
+RECONNECT_S = 2.0  # a pool gives up reconnecting after this, so the next checkout tries at once
 
 
 class DecimalSum:
@@ -202,9 +215,10 @@ class PostgresReadStore(ReadStore):
     dialect = "postgresql"
     byte_order = ' COLLATE "C"'
 
-    def __init__(self, settings: Settings, *, max_size: int = 8) -> None:
+    def __init__(self, settings: Settings, *, max_size: int = 8, store_budget: float = STORE_BUDGET_S) -> None:
         target = settings.postgres()
         self.schema = target.schema
+        self.store_budget = store_budget  # seconds a read waits for an unreachable server: then 503
         # JIT compiling pays off for long analytical queries, never for a view's short ones.
         options = f"-c search_path={target.schema} -c jit=off"
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
@@ -213,6 +227,7 @@ class PostgresReadStore(ReadStore):
             min_size=1,
             max_size=max_size,
             open=True,
+            reconnect_timeout=RECONNECT_S,
         )
         # Walks get connections of their own, set once to follow the indexes: a walk is then one
         # round trip, where SET LOCAL would need a transaction around it (three more).
@@ -226,6 +241,7 @@ class PostgresReadStore(ReadStore):
             min_size=1,
             max_size=max(2, max_size // 2),
             open=True,
+            reconnect_timeout=RECONNECT_S,
         )
 
     @staticmethod
@@ -245,20 +261,61 @@ class PostgresReadStore(ReadStore):
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn, conn.transaction():
-            yield self._tx(conn)
+        """A transaction cannot be run again from here: a lost connection ends it with
+        StoreUnavailableError, and its caller (a projection runner) tries the page again."""
+        lost: psycopg.Error | None = None
+        try:
+            with self.pool.connection(timeout=self.store_budget) as conn:
+                try:
+                    with conn.transaction():
+                        yield self._tx(conn)
+                except psycopg.Error as error:
+                    if not connection_lost(conn, error):
+                        raise
+                    lost = error
+        except PoolTimeout as error:
+            lost = error
+        if lost is not None:
+            with contextlib.suppress(psycopg.Error):
+                self.pool.check()
+            msg = f"the read store could not be reached: {first_line(lost)}"
+            raise StoreUnavailableError(msg) from lost
 
     @contextmanager
     def reader(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn:
-            yield self._tx(conn)
+        with _Lease(self.pool, self.store_budget) as lease:
+            yield self._lease_tx(lease)
 
     @contextmanager
     def walker(self) -> Iterator[Tx]:
         """PostgreSQL cannot estimate how many rows a recursive step yields and may pick a hash or
         merge join that reads the whole edge table at every step; a walk follows the indexes."""
-        with self.walks.connection() as conn:
-            yield self._tx(conn)
+        with _Lease(self.walks, self.store_budget) as lease:
+            yield self._lease_tx(lease)
+
+    def _lease_tx(self, lease: _Lease) -> Tx:
+        """A reader's statements run in autocommit, each on its own: one that fails on a lost
+        connection is run again, whole, on a fresh connection."""
+
+        def execute(sql: str, params: Sequence[Any]) -> list[Row]:
+            statement = self._sql(sql)
+            conn = lease.conn
+            while True:
+                assert conn is not None  # noqa: S101 - a lease holds a connection until it ends
+                try:
+                    cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+                    return cursor.fetchall() if cursor.description else []
+                except psycopg.Error as error:
+                    if not connection_lost(conn, error):
+                        raise
+                    conn = lease.renew(error)
+
+        def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+            assert lease.conn is not None  # noqa: S101
+            with lease.conn.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+
+        return Tx(execute, executemany, " FOR UPDATE", "json_populate_recordset(NULL::{table}, ?::json)")
 
     def refresh_statistics(self, tables: Iterable[str], *, force: bool = False) -> list[str]:
         """ANALYZEs each table changed by more than a tenth since its last ANALYZE (autovacuum's
@@ -292,6 +349,63 @@ class PostgresReadStore(ReadStore):
         self.walks.close()
 
 
+def connection_lost(conn: psycopg.Connection[Row], error: psycopg.Error) -> bool:
+    """Whether an error means the connection is gone (the server terminated it, shut down, or the
+    network dropped), not that the statement failed."""
+    if conn.closed:
+        return True
+    state = error.sqlstate
+    # No SQLSTATE: the client lost the server ("server closed the connection unexpectedly").
+    # 08: connection exception; 57P: the server is shutting down or terminated this backend.
+    return isinstance(error, psycopg.OperationalError) and (state is None or state.startswith(("08", "57P")))
+
+
+class _Lease:
+    """A pooled connection held for one reader, swapped for a fresh one if the server closed it."""
+
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Row]], budget: float) -> None:
+        self.pool = pool
+        self.deadline = time.monotonic() + budget
+        self.renewals = 0
+        self.conn: psycopg.Connection[Row] | None = None
+        self.conn = self._checkout(None)
+
+    def __enter__(self) -> _Lease:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.conn is not None:
+            self.pool.putconn(self.conn)
+            self.conn = None
+
+    def _checkout(self, lost: psycopg.Error | None) -> psycopg.Connection[Row]:
+        left = self.deadline - time.monotonic()
+        try:
+            if lost is not None and left <= 0:
+                raise lost
+            return self.pool.getconn(timeout=max(left, 0.001))
+        except psycopg.Error as error:  # PoolTimeout, or the last attempt's failure
+            log.warning("read store unreachable: %s", first_line(error))
+            msg = "the read store could not be reached; try again shortly"
+            raise StoreUnavailableError(msg) from error
+
+    def renew(self, lost: psycopg.Error) -> psycopg.Connection[Row]:
+        """Gives the lost connection back (the pool drops it) and takes another: after the first
+        loss the idle connections are tested once (they were likely cut off together), after
+        later ones the reader pauses, with backoff, until the budget is spent."""
+        self.renewals += 1
+        if self.conn is not None:
+            self.pool.putconn(self.conn)
+            self.conn = None
+        if self.renewals == 1:
+            with contextlib.suppress(psycopg.Error):
+                self.pool.check()
+        else:
+            time.sleep(min(backoff(self.renewals - 1), max(0.0, self.deadline - time.monotonic())))
+        self.conn = self._checkout(lost)
+        return self.conn
+
+
 def list_rows(
     store: ReadStore, table: str, key: str, filters: dict[str, str | None], after: str | None, limit: int
 ) -> list[Row]:
@@ -310,7 +424,7 @@ def list_rows(
 
 def open_read_store(settings: Settings) -> ReadStore:
     if settings.is_postgres:
-        return PostgresReadStore(settings)
+        return PostgresReadStore(settings, store_budget=settings.store_budget_s)
     if settings.is_memory:
         msg = "read models need a database: use sqlite:/// or postgresql://, not memory://"
         raise ValueError(msg)

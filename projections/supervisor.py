@@ -2,6 +2,7 @@
 
 In `mes serve` the command bus wakes the runners after every commit; on PostgreSQL a LISTEN on
 the event table's channel also wakes them for commits made by other processes; on SQLite they poll.
+While a store is unreachable they wait and try again, with one warning per outage, not one per try.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import psycopg
 
-from application.service import Chronicle
+from application.service import Chronicle, connection_failed, first_line
 from infrastructure.settings import PostgresTarget
 from projections.equipment import EquipmentProjection
 from projections.genealogy import GenealogyProjection
 from projections.lots import LotsProjection
 from projections.materials import MaterialsProjection
-from projections.runner import Projection, ProjectionRunner
+from projections.runner import Outage, Projection, ProjectionRunner
 from projections.store import ReadStore
 from projections.work_orders import WorkOrdersProjection
 
@@ -63,6 +65,7 @@ class ProjectionSupervisor:
         min_interval: float = 0.05,
         page_size: int = 2000,
     ) -> None:
+        self.app = app
         self.runners = [ProjectionRunner(app, store, p(store), page_size=page_size) for p in projections]
         self.listen_to = listen_to
         self.poll_interval = poll_interval
@@ -95,13 +98,18 @@ class ProjectionSupervisor:
                 self.advanced.signal()
 
     def _run(self) -> None:
+        outage = Outage("projections")
         while not self._stop.is_set():
             try:
                 self.catch_up()
-            except Exception:
-                log.exception("projections failed; retrying in a second")
-                self._stop.wait(1.0)
+            except Exception as error:
+                if connection_failed(error):  # passes: wait and try again, quietly
+                    self._stop.wait(outage.failed(self.app, error))
+                else:
+                    log.exception("projections failed; retrying in a second")
+                    self._stop.wait(1.0)
                 continue
+            outage.passed()
             # A wake-up per commit would cost every view a transaction per command; letting commits
             # gather for a moment turns them into pages, for a bounded delay of the read side.
             self._stop.wait(self.min_interval)
@@ -110,13 +118,21 @@ class ProjectionSupervisor:
 
     def _listen(self) -> None:
         target = self.listen_to
+        lost_at: float | None = None
         while target is not None and not self._stop.is_set():
             try:
-                with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+                with psycopg.connect(target.conninfo(), autocommit=True, connect_timeout=5) as conn:
                     conn.execute('LISTEN "chronicle_events"')
+                    if lost_at is not None:
+                        log.info("LISTEN connection back after %.1f s", time.monotonic() - lost_at)
+                        lost_at = None
+                        self.wakeup.set()  # commits made meanwhile were not announced
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.wakeup.set()
-            except psycopg.OperationalError:
-                log.warning("LISTEN connection lost; reconnecting", exc_info=True)
+            except psycopg.Error as error:
+                # One line per outage: the runners poll meanwhile, so nothing waits on this.
+                if lost_at is None:
+                    lost_at = time.monotonic()
+                    log.warning("LISTEN connection lost (%s); reconnecting", first_line(error))
                 self._stop.wait(1.0)

@@ -282,18 +282,33 @@ def test_a_repeated_consumption_takes_material_from_the_lot_once(api: Api, plant
     assert {m["material_code"]: m["consumed"]["value"] for m in materials}[plant.sugar] == "30"
 
 
-def test_a_different_body_under_a_used_idempotency_key_is_answered_from_the_first_receipt(
+def test_a_different_body_under_a_used_idempotency_key_is_refused_saying_the_payload_differs(
     api: Api, plant: Plant
 ) -> None:
     lot = unique("LOT")
     api.run(plant.receive(lot))
     key = new_id()
-    first = api.run(c.MoveLot(command_id=key, lot_number=lot, location="BAY-1"))
+    api.run(c.MoveLot(command_id=key, lot_number=lot, location="BAY-1"))
+    before = api.position()
 
     again = api.send(c.MoveLot(command_id=key, lot_number=lot, location="BAY-2"))
 
+    assert again.status_code == 422, again.text
+    assert again.json()["rule"] == "idempotency-key-reused"
+    assert "another payload" in again.json()["detail"]
+    assert api.position() == before
+    assert api.read(f"/api/v1/lots/{lot}", min_position=before)["location"] == "BAY-1"
+
+
+def test_the_same_body_under_a_used_idempotency_key_is_answered_from_the_first_receipt(api: Api, plant: Plant) -> None:
+    lot = unique("LOT")
+    api.run(plant.receive(lot))
+    move = c.MoveLot(command_id=new_id(), lot_number=lot, location="BAY-1")
+    first = api.run(move)
+
+    again = api.send(move)
+
     assert again.json() == {**first, "replayed": True}
-    assert api.read(f"/api/v1/lots/{lot}", min_position=api.position())["location"] == "BAY-1"
 
 
 def test_commands_keep_being_accepted_after_repeats_that_run_again(fresh_api: Api) -> None:
@@ -401,7 +416,7 @@ def test_an_idempotency_key_already_used_by_another_kind_of_command_is_refused_n
 
     response = api.send(msgspec.structs.replace(plant.receive(unique("LOT")), command_id=key))
 
-    assert response.status_code == 409, response.text
+    assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["rule"] == "idempotency-key-reused"
     assert api.position() == before

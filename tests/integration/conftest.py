@@ -49,11 +49,13 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: object) -> Settings:
     """Migrated settings for each real store."""
+    # Scenarios carry business times of their own, hours or days after the fake clock's start.
+    window = {"MES_BUSINESS_TIME_MAX_AHEAD_S": str(366 * 24 * 3600)}
     if request.param == "sqlite":
-        settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path}/chronicle.db"})  # type: ignore[str-bytes-safe]
+        settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path}/chronicle.db", **window})  # type: ignore[str-bytes-safe]
     else:
         app_url, admin_url = request.getfixturevalue("postgres_schema")
-        settings = Settings.from_env({"MES_DATABASE_URL": app_url, "MES_ADMIN_DATABASE_URL": admin_url})
+        settings = Settings.from_env({"MES_DATABASE_URL": app_url, "MES_ADMIN_DATABASE_URL": admin_url, **window})
     migrate(settings)
     return settings
 

@@ -135,33 +135,6 @@ def test_a_repeated_command_after_a_restart_returns_the_first_answer(open_runtim
     assert lot.quantity == qty(75, "kg")
 
 
-def test_a_commit_whose_acknowledgement_was_lost_is_not_recorded_twice(runtime: Runtime) -> None:
-    seed(runtime)
-    real_put = runtime.app.events.put
-    calls = {"n": 0}
-
-    def put_then_lose_the_connection(*objs: Any, **kwargs: Any) -> Any:
-        recordings = real_put(*objs, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == 1:
-            msg = "server closed the connection unexpectedly (after COMMIT)"
-            raise OperationalError(msg)
-        return recordings
-
-    runtime.app.events.put = put_then_lose_the_connection  # type: ignore[method-assign]
-    command = consume("WO-1", "SUG-1", 40)
-    with pytest.raises(OperationalError):
-        runtime.bus.execute(command, context())
-    position_after_first = runtime.app.max_position()
-
-    (retried,) = run(runtime, command)
-    assert retried.replayed
-    assert retried.position == position_after_first
-    assert runtime.app.max_position() == position_after_first
-    lot: MaterialLot = runtime.app.repository.get(lot_id("SUG-1"))
-    assert lot.quantity == qty(60, "kg")
-
-
 def test_stored_events_cannot_be_updated_or_deleted(settings: Settings, runtime: Runtime) -> None:
     seed(runtime)
     if settings.is_postgres:

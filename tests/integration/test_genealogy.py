@@ -502,3 +502,38 @@ def test_the_edge_materials_migration_empties_the_view_and_the_projection_replay
 
     project(runtime, store, GenealogyProjection)
     assert {(lot, d): reached_lots(store, lot, d) for lot in lots for d in DIRECTIONS} == before
+
+
+CHAIN_LINKS = 120
+
+
+def test_a_chain_longer_than_the_trace_limit_is_recalled_whole_and_the_trace_says_it_was_cut(
+    runtime: Runtime, store: ReadStore
+) -> None:
+    """A heel carried from batch to batch: every batch's lot holds some of the one before. The recall
+    list from the first lot reaches the newest; the every-path trace stops at its limit and says so."""
+    run(runtime, [*plant_commands(), receive("HEEL-0", value=1000)])
+    run(
+        runtime,
+        [
+            c.SplitLot(
+                command_id=next_id(),
+                lot_number=f"HEEL-{i - 1}",
+                quantity=q_in(1000 - i, "kg"),
+                new_lot_number=f"HEEL-{i}",
+            )
+            for i in range(1, CHAIN_LINKS + 1)
+        ],
+    )
+    project(runtime, store, GenealogyProjection)
+
+    recall = reached_lots(store, "HEEL-0", "forward")
+    cut = trace(store, "HEEL-0", "forward", max_depth=64)
+    whole = trace(store, "HEEL-0", "forward", max_depth=CHAIN_LINKS)
+    back = reached_lots(store, f"HEEL-{CHAIN_LINKS}", "backward")
+
+    assert [(r["lot_number"], r["depth"]) for r in recall] == [(f"HEEL-{i}", i) for i in range(1, CHAIN_LINKS + 1)]
+    assert (len(cut.rows), cut.truncated) == (64, True)
+    assert cut.rows[-1]["lot_number"] == "HEEL-64"
+    assert (len(whole.rows), whole.truncated) == (CHAIN_LINKS, False)
+    assert back[-1] == {"lot_number": "HEEL-0", "material_code": "SUGAR", "depth": CHAIN_LINKS}

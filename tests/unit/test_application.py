@@ -9,13 +9,15 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import msgspec
 import pytest
 
 from api.runtime import Runtime, build_runtime
 from application import commands as c
-from application.bus import CommandResult
+from application.bus import CommandResult, IdempotencyKeyReusedError
+from application.commands import InvalidCommandError
 from domain.errors import InsufficientQuantityError, LotNotAvailableError, MaterialNotInBomError, NotFoundError
 from domain.ids import lot_id, work_order_id
 from domain.material_lot import MaterialLot
@@ -165,6 +167,50 @@ def test_a_repeated_command_id_answers_the_first_result_and_records_nothing(memo
     )
     assert memory_runtime.app.max_position() == after_first
     assert lot(memory_runtime, "LOT-A").quantity == qty(70, "kg")
+
+
+def test_a_repeated_command_id_with_another_payload_is_refused_and_records_nothing(memory_runtime: Runtime) -> None:
+    plant_with_running_order(memory_runtime)
+    command = consume("WO-1", "LOT-A", 30)
+    memory_runtime.bus.execute(command, context())
+    after_first = memory_runtime.app.max_position()
+
+    with pytest.raises(IdempotencyKeyReusedError, match="another payload"):
+        memory_runtime.bus.execute(
+            msgspec.structs.replace(command, quantity=c.QuantityIn(Decimal(31), "kg")), context()
+        )
+
+    assert memory_runtime.app.max_position() == after_first
+    assert lot(memory_runtime, "LOT-A").quantity == qty(70, "kg")
+
+
+def test_a_repeated_command_id_with_another_payload_in_the_same_batch_is_refused(
+    gated_runtime: Runtime, gate: GateClock
+) -> None:
+    plant_with_running_order(gated_runtime)
+    command = consume("WO-1", "LOT-A", 30)
+
+    first, second = in_one_batch(gated_runtime, gate, [command, msgspec.structs.replace(command, operation=20)])
+
+    assert first.result().replayed is False
+    with pytest.raises(IdempotencyKeyReusedError):
+        second.result()
+    assert lot(gated_runtime, "LOT-A").quantity == qty(70, "kg")
+
+
+@pytest.mark.parametrize("offset", [timedelta(days=-400), timedelta(minutes=10)], ids=["a-year-ago", "in-the-future"])
+def test_a_business_time_outside_the_window_is_refused_whatever_the_channel(
+    memory_runtime: Runtime, offset: timedelta
+) -> None:
+    plant_with_running_order(memory_runtime)
+    before = memory_runtime.app.max_position()
+    at = memory_runtime.bus.clock.now() + offset
+
+    with pytest.raises(InvalidCommandError) as refused:
+        memory_runtime.bus.execute(msgspec.structs.replace(consume("WO-1", "LOT-A", 30), occurred_at=at), context())
+
+    assert [field for field, _ in refused.value.errors] == ["occurred_at"]
+    assert memory_runtime.app.max_position() == before
 
 
 def test_a_command_id_submitted_twice_at_once_is_recorded_once(memory_runtime: Runtime) -> None:
