@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -15,17 +16,28 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.static_files import create_static_files_router
 
-from api.command_routes import command_handlers
+from api.capabilities import CAPABILITIES
+from api.capability import Capability
+from api.command_routes import Dispatch, command_handlers
 from api.methods import options_handler, paths_of
 from api.openapi import StrictStructSchemaPlugin
-from api.operations import API_PATH, DOCS_ASSETS_PATH, DOCS_PATH, SWAGGER_PATH, api_index, operation_handlers
+from api.operations import (
+    API_PATH,
+    DOCS_ASSETS_PATH,
+    DOCS_PATH,
+    SWAGGER_PATH,
+    api_index,
+    api_index_of,
+    operation_handlers,
+)
 from api.problems import EXCEPTION_HANDLERS
-from api.query_routes import ReadController
 from api.runtime import build_runtime
 from api.validation import refuse_nul
+from application.handlers import join
 from domain.values import Actor, ActorKind
 from infrastructure.settings import Settings
-from projections.store import open_read_store
+from projections.status import ReadModels
+from projections.store import ReadStore, open_read_store
 from projections.supervisor import ProjectionSupervisor
 
 log = logging.getLogger("chronicle.api")
@@ -63,13 +75,25 @@ def offline_docs() -> tuple[Router, SwaggerRenderPlugin]:
     return router, swagger
 
 
-def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
-    runtime = build_runtime(settings)
-    read_store = open_read_store(settings)
+def create_app(
+    settings: Settings,
+    *,
+    run_projections: bool = True,
+    capabilities: Sequence[Capability] = CAPABILITIES,
+    read_store: ReadStore | None = None,
+) -> Litestar:
+    """The application with every capability given (all of them unless a test says otherwise),
+    on the settings' stores (a test may hand in a read store of its own)."""
+    runtime = build_runtime(settings, handlers=join(c.handlers for c in capabilities))
+    read_store = read_store or open_read_store(settings)
     supervisor = ProjectionSupervisor(
-        runtime.app, read_store, listen_to=settings.postgres() if settings.is_postgres else None
+        runtime.app,
+        read_store,
+        [p for c in capabilities for p in c.projections],
+        listen_to=settings.postgres() if settings.is_postgres else None,
     )
     runtime.bus.on_commit.append(supervisor.notify)
+    views = ReadModels(runtime.app, read_store, supervisor.advanced, tuple(supervisor.names), supervisor.failing)
     principal = local_principal(settings)
 
     def startup() -> None:
@@ -86,24 +110,24 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         read_store.close()
 
     docs_assets, swagger = offline_docs()
-    handlers = [*command_handlers(), ReadController, *operation_handlers()]
+    handlers = [
+        *command_handlers(r for c in capabilities for r in c.command_routes),
+        *(q for c in capabilities for q in c.query_routes),
+        *operation_handlers(),
+    ]
     api = Router(
         path=API_PATH,
         route_handlers=[options_handler(paths_of(handlers)), *handlers],
-        dependencies={"actor": Provide(lambda: principal, sync_to_thread=False)},
+        dependencies={
+            "dispatch": _provide(Dispatch(runtime.bus, principal)),
+            "store": _provide(runtime.app),
+            "views": _provide(views),
+        },
     )
     return Litestar(
         route_handlers=[api, api_index, docs_assets],
-        state=State(
-            {
-                "bus": runtime.bus,
-                "chronicle": runtime.app,
-                "read_store": read_store,
-                "projections_advanced": supervisor.advanced,
-                "supervisor": supervisor,
-                "time_window": settings.business_time_window,
-            }
-        ),
+        dependencies={"index": _provide(api_index_of([p for c in capabilities for p in c.parts]))},
+        state=State({"bus": runtime.bus, "time_window": settings.business_time_window}),  # for the body checks
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=refuse_nul,
         on_startup=[startup],
@@ -116,8 +140,13 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
             description="Event-sourced MES backend: commands record events; queries read projections.",
             path=DOCS_PATH,
             render_plugins=[swagger],
-            tags=[Tag(name=n) for n in ("Equipment", "Materials", "Lots", "Genealogy", "Work orders", "Operations")],
+            tags=[Tag(name=n) for n in (*(t for c in capabilities for t in c.tags), "Operations")],
         ),
         logging_config=None,  # the process configures logging (logfmt) once, in the CLI
         debug=False,
     )
+
+
+def _provide(value: object) -> Provide:
+    """A dependency that is one object for the life of the app."""
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)

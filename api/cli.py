@@ -9,9 +9,10 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from infrastructure.logs import LOG_LEVELS, configure_logging
 from infrastructure.migrations import (
@@ -26,6 +27,8 @@ from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from projections.runner import ReadModelProjection
 
 log = logging.getLogger("chronicle.cli")
 
@@ -158,20 +161,51 @@ def _wait_for_interrupt() -> None:
         stop.wait()
 
 
-def _projection_class(name: str) -> type:
-    from projections.supervisor import BY_NAME  # noqa: PLC0415
+def _projection_class(name: str) -> type[ReadModelProjection]:
+    from api.capabilities import PROJECTIONS_BY_NAME  # noqa: PLC0415
 
-    if name not in BY_NAME:
-        msg = f"no projection {name!r}; there are: {', '.join(BY_NAME)}"
+    if name not in PROJECTIONS_BY_NAME:
+        msg = f"no projection {name!r}; there are: {', '.join(PROJECTIONS_BY_NAME)}"
         raise CliError(msg)
-    return BY_NAME[name]
+    return PROJECTIONS_BY_NAME[name]
+
+
+class ProgressBar:
+    """A one-line progress bar for long CLI work: position, percentage and rate."""
+
+    def __init__(self, label: str, out: TextIO = sys.stderr) -> None:
+        self.label = label
+        self.out = out
+        self.start: int | None = None
+        self.began = time.perf_counter()
+        self.last_draw = 0.0
+
+    def __call__(self, position: int, end: int) -> None:
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = position
+        final = position >= end
+        if not final and now - self.last_draw < 0.2:  # noqa: PLR2004 - five redraws a second
+            return
+        self.last_draw = now
+        done, span = position - self.start, max(1, end - self.start)
+        filled = min(30, int(30 * done / span))
+        rate = done / max(now - self.began, 1e-9)
+        self.out.write(
+            f"\r{self.label:<14} [{'#' * filled}{'.' * (30 - filled)}] {min(100, 100 * done // span):3d}% "
+            f"{position:,}/{end:,} {rate:,.0f} events/s"
+        )
+        if final:
+            self.out.write("\n")
+        self.out.flush()
 
 
 def _projections(settings: Settings, args: argparse.Namespace) -> int:
+    from api.capabilities import PROJECTIONS  # noqa: PLC0415
     from api.runtime import build_runtime  # noqa: PLC0415
     from projections.runner import rebuild  # noqa: PLC0415
     from projections.store import open_read_store  # noqa: PLC0415
-    from projections.supervisor import ALL_PROJECTIONS, ProjectionSupervisor  # noqa: PLC0415
+    from projections.supervisor import ProjectionSupervisor  # noqa: PLC0415
 
     _open_store(settings)
     runtime = build_runtime(settings)
@@ -180,12 +214,18 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
         if args.action == "status":
             head = runtime.app.max_position()
             with store.reader() as tx:
-                positions = {p.name: tx.position(p.name) or 0 for p in ALL_PROJECTIONS}
+                positions = {p.name: tx.position(p.name) or 0 for p in PROJECTIONS}
             print(f"{'projection':<14} {'position':>10} {'lag':>8}   (log head {head})")
             for name, position in positions.items():
                 print(f"{name:<14} {position:>10} {head - position:>8}")
         elif args.action == "rebuild":
-            position = rebuild(runtime.app, store, _projection_class(args.name), page_size=args.page_size)
+            position = rebuild(
+                runtime.app,
+                store,
+                _projection_class(args.name),
+                page_size=args.page_size,
+                progress=ProgressBar(f"rebuild {args.name}"),
+            )
             print(f"rebuilt {args.name} up to position {position}")
         else:
             supervisor = ProjectionSupervisor(

@@ -12,11 +12,11 @@ import httpx
 import msgspec
 import uvicorn
 
-from api.command_routes import ROUTES
+from api.capabilities import COMMAND_ROUTES
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, shift
 from application.commands import Command
 
-PATHS = {route.command: route for route in ROUTES}
+PATHS = {route.command: route for route in COMMAND_ROUTES}
 READY_TIMEOUT_S = 30.0
 
 

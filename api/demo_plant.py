@@ -12,7 +12,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from application import commands as c
+from application.commands import AmountIn, Command, QuantityIn
+from application.traceability.equipment import RegisterEquipment
+from application.traceability.lots import HoldLot, MergeLots, MoveLot, ReceiveLot, ScrapLot, SplitLot
+from application.traceability.materials import ConversionIn, DefineMaterial
+from application.traceability.work_orders import (
+    BomLineIn,
+    CloseWorkOrder,
+    CompleteWorkOrder,
+    ConsumeMaterial,
+    CreateWorkOrder,
+    HoldWorkOrder,
+    OperationIn,
+    ReleaseWorkOrder,
+    ReportProduction,
+    ResumeWorkOrder,
+    StartWorkOrder,
+)
 from domain.values import EquipmentLevel
 
 SITE = "BEV-SPRINGFIELD"
@@ -20,12 +36,12 @@ FINISHED_PALLETS = ("PAL-0001", "PAL-0002")
 RAW_SUGAR_LOT = "SUG-24-0117"
 
 
-def q(value: str | int, unit: str) -> c.QuantityIn:
-    return c.QuantityIn(Decimal(value), unit)
+def q(value: str | int, unit: str) -> QuantityIn:
+    return QuantityIn(Decimal(value), unit)
 
 
-def amount(value: str | int, unit: str) -> c.AmountIn:
-    return c.AmountIn(Decimal(value), unit)
+def amount(value: str | int, unit: str) -> AmountIn:
+    return AmountIn(Decimal(value), unit)
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class Step:
     """One command of the shift, with the line the demo prints while it runs."""
 
     title: str
-    command: c.Command
+    command: Command
 
 
 class ShiftScript:
@@ -43,7 +59,7 @@ class ShiftScript:
         self.time = start
         self.count = 0
 
-    def step(self, title: str, command_type: type[c.Command], minutes: int = 2, **fields: object) -> Step:
+    def step(self, title: str, command_type: type[Command], minutes: int = 2, **fields: object) -> Step:
         self.time += timedelta(minutes=minutes)
         self.count += 1
         command_id = f"demo-{self.count:03d}-{command_type.__name__}"
@@ -51,11 +67,11 @@ class ShiftScript:
 
 
 def plant_model(s: ShiftScript) -> Iterator[Step]:
-    yield s.step("site", c.RegisterEquipment, code=SITE, name="Springfield beverage plant", level=EquipmentLevel.SITE)
+    yield s.step("site", RegisterEquipment, code=SITE, name="Springfield beverage plant", level=EquipmentLevel.SITE)
     for area, name in (("PROC", "Syrup room"), ("PACK", "Packaging hall")):
         yield s.step(
             f"area {area}",
-            c.RegisterEquipment,
+            RegisterEquipment,
             code=f"{SITE}.{area}",
             name=name,
             level=EquipmentLevel.AREA,
@@ -63,7 +79,7 @@ def plant_model(s: ShiftScript) -> Iterator[Step]:
         )
     yield s.step(
         "line MIX",
-        c.RegisterEquipment,
+        RegisterEquipment,
         code=f"{SITE}.PROC.MIX",
         name="Mixing",
         level=EquipmentLevel.PRODUCTION_LINE,
@@ -71,7 +87,7 @@ def plant_model(s: ShiftScript) -> Iterator[Step]:
     )
     yield s.step(
         "line L1",
-        c.RegisterEquipment,
+        RegisterEquipment,
         code=f"{SITE}.PACK.L1",
         name="Bottling line 1",
         level=EquipmentLevel.PRODUCTION_LINE,
@@ -79,7 +95,7 @@ def plant_model(s: ShiftScript) -> Iterator[Step]:
     )
     yield s.step(
         "mixer",
-        c.RegisterEquipment,
+        RegisterEquipment,
         code="MIXER-1",
         name="Syrup mixer 1",
         level=EquipmentLevel.WORK_CELL,
@@ -93,7 +109,7 @@ def plant_model(s: ShiftScript) -> Iterator[Step]:
     ):
         yield s.step(
             f"work cell {code}",
-            c.RegisterEquipment,
+            RegisterEquipment,
             code=code,
             name=name,
             level=EquipmentLevel.WORK_CELL,
@@ -115,10 +131,10 @@ def materials(s: ShiftScript) -> Iterator[Step]:
         ("COLA-CS", "Cola case 24 x 0.5 L", "cs"),
         ("COLA-PAL", "Cola pallet 100 cases", "pal"),
     ):
-        conversions = [c.ConversionIn("bag", Decimal(25))] if code == "SUGAR" else []
+        conversions = [ConversionIn("bag", Decimal(25))] if code == "SUGAR" else []
         yield s.step(
             f"material {code}",
-            c.DefineMaterial,
+            DefineMaterial,
             minutes=1,
             code=code,
             name=name,
@@ -143,7 +159,7 @@ def receipts(s: ShiftScript, today: date) -> Iterator[Step]:
     ):
         yield s.step(
             f"receive {lot}",
-            c.ReceiveLot,
+            ReceiveLot,
             minutes=1,
             lot_number=lot,
             material_code=material,
@@ -154,20 +170,20 @@ def receipts(s: ShiftScript, today: date) -> Iterator[Step]:
         )
     yield s.step(
         "merge the two sugar lots into one silo",
-        c.MergeLots,
+        MergeLots,
         lot_numbers=[RAW_SUGAR_LOT, "SUG-24-0118"],
         new_lot_number="SUG-SILO-1",
         location="SILO-1",
     )
     yield s.step(
         "label lot LBL-24-0100 on hold",
-        c.HoldLot,
+        HoldLot,
         lot_number="LBL-24-0100",
         reason="print defect: barcode unreadable on sample of 20",
     )
     yield s.step(
         "scrap damaged caps",
-        c.ScrapLot,
+        ScrapLot,
         lot_number="CAP-24-0210",
         quantity=q(200, "ea"),
         reason="forklift damage, crushed carton",
@@ -178,27 +194,27 @@ def order(
     s: ShiftScript,
     number: str,
     product: str,
-    planned: c.QuantityIn,
+    planned: QuantityIn,
     bom: list[tuple[str, str, str]],
     ops: list[tuple[int, str, str, str]],
 ) -> Iterator[Step]:
     yield s.step(
         f"create {number}",
-        c.CreateWorkOrder,
+        CreateWorkOrder,
         order_number=number,
         product_code=product,
         planned_quantity=planned,
-        bill_of_materials=[c.BomLineIn(m, Decimal(per), unit) for m, per, unit in bom],
-        routing=[c.OperationIn(seq, name, eq, Decimal(ct)) for seq, name, eq, ct in ops],
+        bill_of_materials=[BomLineIn(m, Decimal(per), unit) for m, per, unit in bom],
+        routing=[OperationIn(seq, name, eq, Decimal(ct)) for seq, name, eq, ct in ops],
     )
-    yield s.step(f"release {number}", c.ReleaseWorkOrder, order_number=number)
-    yield s.step(f"start {number}", c.StartWorkOrder, order_number=number)
+    yield s.step(f"release {number}", ReleaseWorkOrder, order_number=number)
+    yield s.step(f"start {number}", StartWorkOrder, order_number=number)
 
 
-def consume(s: ShiftScript, number: str, lot: str, quantity: c.QuantityIn, operation: int = 10) -> Step:
+def consume(s: ShiftScript, number: str, lot: str, quantity: QuantityIn, operation: int = 10) -> Step:
     return s.step(
         f"{number} consumes {quantity.value} {quantity.unit} of {lot}",
-        c.ConsumeMaterial,
+        ConsumeMaterial,
         order_number=number,
         lot_number=lot,
         quantity=quantity,
@@ -218,7 +234,7 @@ def produce(
 ) -> Step:
     return s.step(
         f"{number} produces {good} {unit} as {lot}",
-        c.ReportProduction,
+        ReportProduction,
         minutes=20,
         order_number=number,
         operation=operation,
@@ -230,8 +246,8 @@ def produce(
 
 
 def finish(s: ShiftScript, number: str) -> Iterator[Step]:
-    yield s.step(f"complete {number}", c.CompleteWorkOrder, order_number=number)
-    yield s.step(f"close {number}", c.CloseWorkOrder, order_number=number)
+    yield s.step(f"complete {number}", CompleteWorkOrder, order_number=number)
+    yield s.step(f"close {number}", CloseWorkOrder, order_number=number)
 
 
 def shift(start: datetime) -> list[Step]:
@@ -254,12 +270,12 @@ def shift(start: datetime) -> list[Step]:
         produce(s, "WO-SYRUP-001", "SYR-0001", 1000, "L", location="TANK-3"),
         s.step(
             "transfer half the syrup to a second tank",
-            c.SplitLot,
+            SplitLot,
             lot_number="SYR-0001",
             quantity=q(400, "L"),
             new_lot_number="SYR-0001-B",
         ),
-        s.step("move SYR-0001-B to tank 4", c.MoveLot, lot_number="SYR-0001-B", location="TANK-4"),
+        s.step("move SYR-0001-B to tank 4", MoveLot, lot_number="SYR-0001-B", location="TANK-4"),
     ]
     steps += finish(s, "WO-SYRUP-001")
 
@@ -279,11 +295,11 @@ def shift(start: datetime) -> list[Step]:
         produce(s, "WO-FILL-001", "BTL-OUT-0001", 2400, "ea", scrap=10, operation=20),
         s.step(
             "hold WO-FILL-001",
-            c.HoldWorkOrder,
+            HoldWorkOrder,
             order_number="WO-FILL-001",
             reason="filler nozzle 7 dripping: maintenance called",
         ),
-        s.step("resume WO-FILL-001", c.ResumeWorkOrder, minutes=25, order_number="WO-FILL-001"),
+        s.step("resume WO-FILL-001", ResumeWorkOrder, minutes=25, order_number="WO-FILL-001"),
         consume(s, "WO-FILL-001", "SYR-0001-B", q(400, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0451", q(2000, "ea")),
         consume(s, "WO-FILL-001", "CAP-24-0210", q(2405, "ea"), operation=20),

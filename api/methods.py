@@ -35,5 +35,5 @@ def paths_of(handlers: Iterable[Any]) -> set[str]:
             base = getattr(handler, "path", "/").rstrip("/")
             for member in vars(handler).values():
                 if isinstance(member, HTTPRouteHandler):
-                    found |= {base + path for path in member.paths}
+                    found |= {(base + path).rstrip("/") or "/" for path in member.paths}
     return found

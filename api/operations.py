@@ -7,11 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from api.problems import PROBLEM_JSON, Problem, problem
-from projections.status import ProjectionStatus, Readiness, StoreUnreachableError, read_side_status, readiness
+from projections.status import ProjectionStatus, Readiness, ReadModels, StoreUnreachableError
+from projections.supervisor import Failing
 
 API_PATH = "/api/v1"
 DOCS_PATH = f"{API_PATH}/docs"
@@ -44,32 +45,24 @@ class Health(msgspec.Struct, frozen=True):
     status: str
     position: int
     projections: list[ProjectionStatus]
+    failing: list[Failing] = []
 
 
-INDEX = ApiIndex(
-    title="Chronicle MES",
-    version="v1",
-    docs=[
-        Link("docs", DOCS_PATH, "Interactive API documentation (Swagger UI, served by the application)"),
-        Link("swagger", DOCS_PATH + SWAGGER_PATH, "The same Swagger UI at its former address"),
-        Link("openapi", DOCS_PATH + OPENAPI_PATH, "The OpenAPI document"),
-    ],
-    parts=[
-        Link("health", f"{API_PATH}/health", "Liveness: the log head and each projection's position and lag"),
-        Link("ready", f"{API_PATH}/ready", "Readiness: the stores answer and the projections are current"),
-        Link("equipment", f"{API_PATH}/equipment", "The equipment hierarchy: register, change status, list"),
-        Link("materials", f"{API_PATH}/materials", "Material definitions and their unit conversions"),
-        Link("lots", f"{API_PATH}/lots", "Material lots: receive, move, hold, release, consume; history"),
-        Link("inventory", f"{API_PATH}/inventory", "Stock on hand per material, location and status"),
-        Link("work-orders", f"{API_PATH}/work-orders", "Work orders: create, release, start, consume, produce"),
-        Link("wip", f"{API_PATH}/wip", "Work in progress per production line"),
-        Link(
-            "genealogy",
-            f"{API_PATH}/lots/{{lot_number}}/genealogy",
-            "A lot's genealogy: backward (what went in) or forward (where it went)",
-        ),
-    ],
-)
+DOCS = [
+    Link("docs", DOCS_PATH, "Interactive API documentation (Swagger UI, served by the application)"),
+    Link("swagger", DOCS_PATH + SWAGGER_PATH, "The same Swagger UI at its former address"),
+    Link("openapi", DOCS_PATH + OPENAPI_PATH, "The OpenAPI document"),
+]
+OPERATION_PARTS = [
+    Link("health", f"{API_PATH}/health", "Liveness: the log head and each projection's position and lag"),
+    Link("ready", f"{API_PATH}/ready", "Readiness: the stores answer and the projections are current"),
+]
+
+
+def api_index_of(parts: list[Link]) -> ApiIndex:
+    """The front page, listing the operations routes and the parts each capability brings."""
+    return ApiIndex(title="Chronicle MES", version="v1", docs=DOCS, parts=[*OPERATION_PARTS, *parts])
+
 
 UNAVAILABLE = {
     503: ResponseSpec(
@@ -81,9 +74,9 @@ UNAVAILABLE = {
 
 
 @get(["/", API_PATH], summary="Where the API's documentation is, and its parts", tags=[OPERATIONS])
-async def api_index() -> ApiIndex:
+async def api_index(index: NamedDependency[ApiIndex]) -> ApiIndex:
     """Points a visitor (or a client) at the documentation and lists the resource collections."""
-    return INDEX
+    return index
 
 
 @get(
@@ -92,13 +85,22 @@ async def api_index() -> ApiIndex:
     tags=[OPERATIONS],
     responses=UNAVAILABLE,
 )
-async def health(request: Request[Any, Any, Any], state: State) -> Response[Health]:
-    """The log head (`position`) and, per projection, its position and lag behind the head."""
+async def health(request: Request[Any, Any, Any], views: NamedDependency[ReadModels]) -> Response[Health]:
+    """The log head (`position`) and, per projection, its position and lag behind the head; a view
+    whose catch-up keeps failing is listed under `failing` (status "degraded") while the others run."""
     try:
-        status = await read_side_status(state.chronicle, state.read_store)
+        status = await views.status()
     except StoreUnreachableError as error:
         return problem(request, 503, "store-unreachable", "Store unreachable", str(error))
-    return Response(Health(status="ok", position=status.head, projections=status.projections))
+    failing = views.failing()
+    return Response(
+        Health(
+            status="degraded" if failing else "ok",
+            position=status.head,
+            projections=status.projections,
+            failing=failing,
+        )
+    )
 
 
 @get(
@@ -107,10 +109,10 @@ async def health(request: Request[Any, Any, Any], state: State) -> Response[Heal
     tags=[OPERATIONS],
     responses=UNAVAILABLE,
 )
-async def ready(request: Request[Any, Any, Any], state: State) -> Response[Readiness]:
+async def ready(request: Request[Any, Any, Any], views: NamedDependency[ReadModels]) -> Response[Readiness]:
     """200 when both stores answer and every projection reached the log head within a second of the
     request; otherwise 503, naming what is not ready."""
-    answer = await readiness(state.chronicle, state.read_store, state.projections_advanced)
+    answer = await views.readiness()
     if not answer.ready:
         return problem(request, 503, "not-ready", "Not ready", "; ".join(answer.not_ready))
     return Response(answer)

@@ -20,8 +20,9 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from application.bus import IdempotencyKeyReusedError
 from application.commands import PATTERN_RULES, InvalidCommandError
-from application.ports import StoreUnavailableError
+from application.ports import NotAuthorizedError, StoreUnavailableError
 from domain.errors import DomainError, NotFoundError
+from projections.status import ReadModelBehindError
 
 log = logging.getLogger("chronicle.api")
 PROBLEM_JSON = "application/problem+json"
@@ -53,15 +54,6 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     instance: str | None = None
     rule: str | None = None
     errors: list[FieldError] = []
-
-
-class ReadModelBehindError(Exception):
-    """A read asked for a position the read model has not reached within the wait allowed."""
-
-    def __init__(self, wanted: int, reached: int) -> None:
-        super().__init__(f"the read model is at position {reached}, not yet at {wanted}; retry shortly")
-        self.wanted = wanted
-        self.reached = reached
 
 
 class MalformedBodyError(Exception):
@@ -158,6 +150,10 @@ def on_read_model_behind(request: Request[Any, Any, Any], error: ReadModelBehind
     return problem(request, 503, "read-model-behind", "Read model not yet up to date", str(error))
 
 
+def on_not_authorized(request: Request[Any, Any, Any], error: NotAuthorizedError) -> Response[Any]:
+    return problem(request, 403, "forbidden", "Forbidden", str(error))
+
+
 def on_store_unavailable(request: Request[Any, Any, Any], error: StoreUnavailableError) -> Response[Any]:
     return problem(request, 503, "store-unavailable", "Store unavailable", error.detail, retry_after=error.retry_after)
 
@@ -208,6 +204,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ValidationException: on_validation_error,
     ReadModelBehindError: on_read_model_behind,
     StoreUnavailableError: on_store_unavailable,
+    NotAuthorizedError: on_not_authorized,
     InvalidCommandError: on_invalid_command,
     IdempotencyKeyReusedError: on_idempotency_key_reused,
     MalformedBodyError: on_malformed_body,

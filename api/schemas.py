@@ -1,9 +1,10 @@
-"""HTTP shapes: request bodies derived from the commands, and the responses of every route."""
+"""HTTP shapes every capability shares: request bodies derived from commands, the command answer,
+pages and cursors, quantities, histories. Each resource's own answers live with its routes."""
 
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +66,11 @@ def decode_cursor(cursor: str | None, columns: int = 1) -> list[str] | None:
     return key
 
 
+def first_key(key: list[str] | None) -> str | None:
+    """The single column of a one-column cursor's key."""
+    return key[0] if key else None
+
+
 class QuantityView(msgspec.Struct, frozen=True):
     """An exact amount and its unit; the amount in canonical decimal text ("499.5", "960")."""
 
@@ -81,198 +87,6 @@ def decimal_text(value: object) -> str:
 
 def quantity(value: object, unit: str | None) -> QuantityView | None:
     return None if value is None or unit is None else QuantityView(decimal_text(value), unit)
-
-
-class ConversionView(msgspec.Struct, frozen=True):
-    """`1 unit = factor x base unit`, as it is sent when a material is defined."""
-
-    unit: str
-    factor: str
-
-
-class EquipmentView(msgspec.Struct, frozen=True):
-    equipment_id: str
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    status: str
-    registered_at: datetime | None
-    updated_at: datetime | None
-    position: int | None
-
-
-class EquipmentPage(Page, frozen=True):
-    items: list[EquipmentView]
-
-
-class MaterialView(msgspec.Struct, frozen=True):
-    material_id: str
-    code: str
-    name: str
-    base_unit: str
-    conversions: list[ConversionView]
-    defined_at: datetime | None
-    position: int | None
-
-
-class MaterialPage(Page, frozen=True):
-    items: list[MaterialView]
-
-
-class LotView(msgspec.Struct, frozen=True):
-    lot_id: str
-    lot_number: str
-    material_code: str
-    quantity: QuantityView
-    status: str
-    location: str
-    expiry: date | None
-    supplier_lot: str | None
-    origin: str
-    order_number: str | None
-    hold_reason: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    position: int | None
-
-
-class LotPage(Page, frozen=True):
-    items: list[LotView]
-
-
-class InventoryLine(msgspec.Struct, frozen=True):
-    """Stock of one material at one location in one status."""
-
-    material_code: str
-    location: str
-    status: str
-    quantity: QuantityView
-    lots: int
-
-
-class InventoryPage(Page, frozen=True):
-    items: list[InventoryLine]
-
-
-class OperationView(msgspec.Struct, frozen=True):
-    sequence: int
-    name: str
-    equipment_code: str
-    ideal_cycle_time_s: str
-
-
-class MaterialUseView(msgspec.Struct, frozen=True):
-    """A bill of materials line (as it was sent) against what the order needs and consumed so far."""
-
-    material_code: str
-    quantity_per_unit: str
-    unit: str
-    required: QuantityView
-    consumed: QuantityView
-
-
-class WorkOrderSummary(msgspec.Struct, frozen=True):
-    work_order_id: str
-    order_number: str
-    product_code: str
-    state: str
-    planned_quantity: QuantityView
-    good_quantity: QuantityView
-    scrap_quantity: QuantityView
-    hold_reason: str | None
-    cancel_reason: str | None
-    created_at: datetime | None
-    released_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    closed_at: datetime | None
-    cancelled_at: datetime | None
-    updated_at: datetime | None
-    position: int | None
-
-
-class WorkOrderView(WorkOrderSummary, frozen=True):
-    operations: list[OperationView]
-    materials: list[MaterialUseView]
-
-
-class WorkOrderPage(Page, frozen=True):
-    items: list[WorkOrderSummary]
-
-
-class WipLine(msgspec.Struct, frozen=True):
-    """Work in progress on one production line in one state."""
-
-    line_code: str
-    state: str
-    orders: int
-    planned_quantity: QuantityView
-    good_quantity: QuantityView
-
-
-class WipPage(Page, frozen=True):
-    items: list[WipLine]
-
-
-class TraceStep(msgspec.Struct, frozen=True):
-    """One lot reached by a trace, and the link it was reached by."""
-
-    lot_number: str
-    material_code: str | None
-    via_lot: str
-    kind: str
-    quantity: QuantityView | None
-    order_number: str | None
-    operation: int | None
-    equipment_code: str | None
-    actor_name: str
-    occurred_at: datetime
-    depth: int
-    path: list[str]
-
-
-class TraceNode(msgspec.Struct, frozen=True):
-    lot_number: str
-    material_code: str | None
-    kind: str | None = None
-    quantity: QuantityView | None = None
-    order_number: str | None = None
-    children: list[TraceNode] = []
-
-
-class Genealogy(msgspec.Struct, frozen=True):
-    """A backward trace (what went into the lot) or a forward trace (where it went), every path.
-
-    `truncated` says that some path goes on beyond `max_depth` links: ask again with a larger
-    `max_depth`, or use `/genealogy/lots`, which has no limit."""
-
-    lot_number: str
-    direction: str
-    as_of: datetime | None
-    max_depth: int
-    truncated: bool
-    lots: list[str]
-    steps: list[TraceStep]
-    tree: TraceNode
-
-
-class ReachedLot(msgspec.Struct, frozen=True):
-    """A lot reached by a trace: its material and how many links away it is (the shortest way)."""
-
-    lot_number: str
-    material_code: str | None
-    depth: int
-
-
-class ReachedLots(msgspec.Struct, frozen=True):
-    """The lots a trace reaches, each once, however far; forward from a raw lot, the recall list."""
-
-    lot_number: str
-    direction: str
-    as_of: datetime | None
-    count: int
-    lots: list[ReachedLot]
 
 
 class HistoryEntry(msgspec.Struct, frozen=True):

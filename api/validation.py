@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from litestar import Request, Response
@@ -58,10 +58,16 @@ async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
     return None
 
 
-def command_body_check(command: type[Command], path_fields: tuple[str, ...]) -> BeforeRequest:
+def command_body_check(
+    command: type[Command], path_fields: tuple[str, ...], body_type: type[msgspec.Struct]
+) -> BeforeRequest:
     """The before-request hook of one command route: refuses the request with every reason at
     once, or lets it through with its body decoded."""
-    fields = [f for f in msgspec.structs.fields(command) if f.name not in ("command_id", *path_fields)]
+    fields = [
+        Field(f.name, f.type, msgspec.inspect.type_info(f.type), f.required)
+        for f in msgspec.structs.fields(command)
+        if f.name not in ("command_id", *path_fields)
+    ]
     needs_body = any(f.required for f in fields)
 
     async def check(request: Request[Any, Any, Any]) -> Response[Any] | None:
@@ -88,7 +94,7 @@ def command_body_check(command: type[Command], path_fields: tuple[str, ...]) -> 
             body = {}
         bus: CommandBus = request.app.state.bus
         window: BusinessTimeWindow = request.app.state.get("time_window") or BusinessTimeWindow()
-        errors = field_errors(fields, body, window, bus.clock.now())
+        errors = body_errors(fields, body_type, body, window, bus.clock.now())
         if errors:
             raise _invalid(errors)
         # litestar decodes `data` from this cached value, not from the bytes again.
@@ -96,6 +102,40 @@ def command_body_check(command: type[Command], path_fields: tuple[str, ...]) -> 
         return None
 
     return check
+
+
+class Field(NamedTuple):
+    """A command field as the checks need it, its type read once."""
+
+    name: str
+    type: Any
+    info: msgspec.inspect.Type
+    required: bool
+
+
+def body_errors(
+    fields: list[Field], body_type: type[msgspec.Struct], body: Any, window: BusinessTimeWindow, now: datetime
+) -> list[FieldError]:
+    """Every field of `body` that is missing, unknown or invalid; none for a valid body.
+
+    A valid body (the usual case) costs one strict conversion of the whole body; only a body that
+    fails it is taken apart field by field, to name each mistake."""
+    if not isinstance(body, dict):
+        return [FieldError(field="body", message="must be a JSON object with the command's fields")]
+    refused: list[FieldError] = []
+    for field in fields:
+        if field.name in body:
+            body[field.name] = _normalized(field.info, body[field.name], field.name, refused)
+    if not refused:
+        try:
+            converted = msgspec.convert(body, type=body_type, strict=True)
+        except msgspec.ValidationError:
+            pass
+        else:
+            at = getattr(converted, "occurred_at", None)
+            refusal = window.refusal(at, now) if at is not None else None
+            return [FieldError(field="occurred_at", message=refusal)] if refusal else []
+    return field_errors(fields, body, window, now, refused)
 
 
 def decode_json(raw: bytes) -> Any:
@@ -113,11 +153,10 @@ def decode_json(raw: bytes) -> Any:
 
 
 def field_errors(
-    fields: list[msgspec.structs.FieldInfo], body: Any, window: BusinessTimeWindow, now: datetime
+    fields: list[Field], body: dict[str, Any], window: BusinessTimeWindow, now: datetime, refused: list[FieldError]
 ) -> list[FieldError]:
-    """Every field of `body` that is missing, unknown or invalid for a command with these fields."""
-    if not isinstance(body, dict):
-        return [FieldError(field="body", message="must be a JSON object with the command's fields")]
+    """Every field of `body` that is missing, unknown or invalid, field by field (`refused`: the
+    decimals already found malformed)."""
     known = {f.name: f for f in fields}
     errors = [FieldError(field=key, message="is not a field of this command") for key in body if key not in known]
     for name, info in known.items():
@@ -125,11 +164,11 @@ def field_errors(
             if info.required:
                 errors.append(FieldError(field=name, message="is required"))
             continue
-        refused: list[FieldError] = []
-        value = body[name] = _normalized(msgspec.inspect.type_info(info.type), body[name], name, refused)
-        if refused:
-            errors += refused
+        mistakes = [e for e in refused if e.field == name or e.field.startswith((f"{name}.", f"{name}["))]
+        if mistakes:
+            errors += mistakes
             continue
+        value = body[name]
         try:
             converted = msgspec.convert(value, type=info.type, strict=True)
         except msgspec.ValidationError as error:

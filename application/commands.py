@@ -1,20 +1,22 @@
-"""Commands: what a person, machine or ERP asks Chronicle to do, as msgspec Structs.
+"""What every command shares: its base Struct, the grammar of its fields, and the checks around it.
 
-Every command carries its own id (the idempotency key) and may carry `occurred_at`, the business
-time of the change (an operator's report or a machine's timestamp); without it the clock decides.
+A command is what a person, machine or ERP asks Chronicle to do, as a msgspec Struct; each
+capability declares its own beside its handlers (`application/traceability/lots.py`, ...). Every
+command carries its own id (the idempotency key) and may carry `occurred_at`, the business time of
+the change (an operator's report or a machine's timestamp); without it the clock decides.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 import msgspec
 
-from domain.values import EquipmentLevel
+from domain.values import Quantity
 
 # One grammar for every business key (lot numbers, equipment, material and order codes, locations):
 # letters, digits and `. _ : -`, starting with a letter or digit and ending with one (or `_`), so a
@@ -92,15 +94,14 @@ PATTERN_RULES = {
 # Quantities are exact decimals; anything beyond a billion units is a typo, not a lot.
 MAX_AMOUNT = Decimal(1_000_000_000)
 MAX_DECIMALS = 9  # finer than any scale weighs; and what every store's decimal type holds
-Sequence = Annotated[int, msgspec.Meta(ge=1, le=9999)]
 
 
 def fingerprint(command: Command) -> bytes:
-    """What a command asks for, whatever its id: a repeat under the same id must ask the same.
+    """What a command asks for: a repeat under the same id must ask the same.
 
-    msgspec encodes a Struct's fields in their declared order, so equal commands encode alike."""
-    payload = msgspec.json.encode(msgspec.structs.replace(command, command_id=""))
-    return hashlib.sha256(type(command).__name__.encode() + b"\0" + payload).digest()
+    msgspec encodes a Struct's fields in their declared order, so equal commands encode alike (the
+    id is part of it, and the same in both, by definition of a repeat)."""
+    return hashlib.sha256(type(command).__name__.encode() + b"\0" + msgspec.json.encode(command)).digest()
 
 
 class InvalidCommandError(Exception):
@@ -156,6 +157,9 @@ class QuantityIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     def __post_init__(self) -> None:
         check_amount(self.value)
 
+    def as_quantity(self) -> Quantity:
+        return Quantity(self.value, self.unit)
+
 
 class AmountIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An amount that may be zero (scrap reported alongside good output)."""
@@ -166,32 +170,8 @@ class AmountIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     def __post_init__(self) -> None:
         check_amount(self.value, allow_zero=True)
 
-
-class ConversionIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    unit: Unit
-    factor: Amount
-
-    def __post_init__(self) -> None:
-        check_amount(self.factor)
-
-
-class BomLineIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    material_code: Code
-    quantity_per_unit: Amount
-    unit: Unit
-
-    def __post_init__(self) -> None:
-        check_amount(self.quantity_per_unit)
-
-
-class OperationIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    sequence: Sequence
-    name: Name
-    equipment_code: Code
-    ideal_cycle_time_s: Amount
-
-    def __post_init__(self) -> None:
-        check_amount(self.ideal_cycle_time_s)
+    def as_quantity(self) -> Quantity:
+        return Quantity(self.value, self.unit)
 
 
 class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -199,129 +179,3 @@ class Command(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
 
     command_id: CommandId
     occurred_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-
-
-class RegisterEquipment(Command, frozen=True):
-    code: Code
-    name: Name
-    level: EquipmentLevel
-    parent_code: Code | None = None
-
-
-class DecommissionEquipment(Command, frozen=True):
-    code: Code
-    reason: Reason
-
-
-class DefineMaterial(Command, frozen=True):
-    code: Code
-    name: Name
-    base_unit: Unit
-    conversions: list[ConversionIn] = []
-
-
-class ReceiveLot(Command, frozen=True):
-    lot_number: Code
-    material_code: Code
-    quantity: QuantityIn
-    location: Location
-    supplier_lot: Name
-    expiry: date | None = None
-    quarantined: bool = False
-
-
-class SplitLot(Command, frozen=True):
-    lot_number: Code
-    quantity: QuantityIn
-    new_lot_number: Code
-
-
-class MergeLots(Command, frozen=True):
-    # litestar documents a list's own constraints but not its items': they are given here.
-    lot_numbers: Annotated[
-        list[Code],
-        msgspec.Meta(min_length=2, max_length=100, extra_json_schema={"extra": {"items": CODE_SCHEMA}}),
-    ]
-    new_lot_number: Code
-    location: Location
-
-
-class MoveLot(Command, frozen=True):
-    lot_number: Code
-    location: Location
-
-
-class HoldLot(Command, frozen=True):
-    lot_number: Code
-    reason: Reason
-
-
-class ReleaseLot(Command, frozen=True):
-    lot_number: Code
-    reason: Reason
-
-
-class ScrapLot(Command, frozen=True):
-    lot_number: Code
-    reason: Reason
-    quantity: QuantityIn | None = None
-
-
-class CreateWorkOrder(Command, frozen=True):
-    order_number: Code
-    product_code: Code
-    planned_quantity: QuantityIn
-    bill_of_materials: Annotated[list[BomLineIn], msgspec.Meta(max_length=200)]
-    routing: Annotated[list[OperationIn], msgspec.Meta(min_length=1, max_length=100)]
-
-
-class ReleaseWorkOrder(Command, frozen=True):
-    order_number: Code
-
-
-class StartWorkOrder(Command, frozen=True):
-    order_number: Code
-
-
-class HoldWorkOrder(Command, frozen=True):
-    order_number: Code
-    reason: Reason
-
-
-class ResumeWorkOrder(Command, frozen=True):
-    order_number: Code
-
-
-class CompleteWorkOrder(Command, frozen=True):
-    order_number: Code
-
-
-class CloseWorkOrder(Command, frozen=True):
-    order_number: Code
-
-
-class CancelWorkOrder(Command, frozen=True):
-    order_number: Code
-    reason: Reason
-
-
-class ConsumeMaterial(Command, frozen=True):
-    """Reports material taken from a lot by an operation of a running order."""
-
-    order_number: Code
-    lot_number: Code
-    quantity: QuantityIn
-    operation: Sequence
-    equipment_code: Code | None = None
-
-
-class ReportProduction(Command, frozen=True):
-    """Reports good and scrap output of an operation; good output becomes a new lot."""
-
-    order_number: Code
-    operation: Sequence
-    good: AmountIn
-    scrap: AmountIn | None = None
-    lot_number: Code | None = None
-    location: Location = "WIP"
-    equipment_code: Code | None = None

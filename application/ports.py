@@ -7,6 +7,9 @@ from datetime import datetime
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
+from application.commands import Command
+from domain.values import Actor
+
 
 class Clock(Protocol):
     """Tells business time when a command does not carry its own."""
@@ -52,3 +55,26 @@ class StoreUnavailableError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+
+
+class NotAuthorizedError(Exception):
+    """The principal may not send this command; nothing was recorded."""
+
+    def __init__(self, actor: Actor, command: Command, why: str) -> None:
+        super().__init__(f"{actor.name} ({actor.id}) may not {type(command).__name__}: {why}")
+        self.actor = actor
+        self.command = command
+
+
+class Authorizer(Protocol):
+    """Decides whether a principal may send a command, whatever channel it came in through."""
+
+    def authorize(self, actor: Actor, command: Command) -> None:
+        """Returns if allowed; raises NotAuthorizedError if not."""
+
+
+class AllowAll:
+    """Every principal may send every command: the policy until the access capability arrives."""
+
+    def authorize(self, actor: Actor, command: Command) -> None:
+        return None

@@ -9,13 +9,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 
-from domain.equipment import Equipment
 from domain.errors import AlreadyExistsError, NotFoundError
-from domain.ids import equipment_id, lot_id, material_id, work_order_id
-from domain.material_definition import MaterialDefinition
-from domain.material_lot import MaterialLot
 from domain.values import Provenance
-from domain.work_order import WorkOrder
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -84,33 +79,26 @@ class Scope:
         self.touched[aggregate_id] = aggregate
         return aggregate
 
-    def _get(self, kind: type[A], aggregate_id: UUID, label: str, key: str) -> A:
-        aggregate = self._load(aggregate_id)
-        if aggregate is None:
-            raise NotFoundError(label, key)
+    def get(self, kind: type[A], key: str) -> A:
+        """The aggregate of this kind with this business key; NotFoundError names it if there is none."""
+        aggregate = self._load(kind.create_id(key))
         if not isinstance(aggregate, kind):
-            raise NotFoundError(label, key)
+            raise NotFoundError(record_name(kind), key)
         return aggregate
 
-    def ensure_new(self, aggregate_id: UUID, label: str, key: str) -> None:
-        if self._load(aggregate_id) is not None:
-            raise AlreadyExistsError(label, key)
+    def ensure_new(self, kind: type[Aggregate], key: str) -> None:
+        """Refuses to create a second aggregate under a business key (ids derive from the keys)."""
+        if self._load(kind.create_id(key)) is not None:
+            raise AlreadyExistsError(record_name(kind), key)
 
     def add(self, aggregate: Aggregate) -> None:
         self.touched[aggregate.id] = aggregate
 
-    def equipment(self, code: str) -> Equipment:
-        return self._get(Equipment, equipment_id(code), "equipment", code)
-
-    def material(self, code: str) -> MaterialDefinition:
-        return self._get(MaterialDefinition, material_id(code), "material", code)
-
-    def lot(self, lot_number: str) -> MaterialLot:
-        return self._get(MaterialLot, lot_id(lot_number), "lot", lot_number)
-
-    def work_order(self, order_number: str) -> WorkOrder:
-        return self._get(WorkOrder, work_order_id(order_number), "work order", order_number)
-
     def has_partial_changes(self) -> bool:
         """Whether a failed command left events on objects that the batch or the cache still holds."""
         return any(self.touched[i].pending_events for i in self.shared)
+
+
+def record_name(kind: type[Aggregate]) -> str:
+    """What the plant calls a record of this kind, in refusals ("lot", "work order")."""
+    return str(getattr(kind, "record_name", kind.__name__))

@@ -17,12 +17,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import psycopg
 
 from api.app import create_app
+from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from api.demo import run_shift, serving
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT
 from application.service import Chronicle
@@ -31,10 +32,9 @@ from bench.load import Connection, ResponseError
 from bench.report import emit_json
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
-from projections.genealogy import reached_lots, trace
-from projections.runner import ProjectionRunner
-from projections.store import PostgresReadStore, ReadStore
-from projections.supervisor import ALL_PROJECTIONS
+from projections.runner import ReadModelRunner
+from projections.store import PostgresReadStore, ReadStore, Row
+from projections.traceability.genealogy import reached_lots, trace
 
 PORT = 8791
 
@@ -57,12 +57,19 @@ def timed(call: Callable[[], Any], repeat: int, budget_s: float = 60.0) -> list[
     return samples
 
 
-TRACES = (
+Direction = Literal["backward", "forward"]
+
+
+def every_path(store: ReadStore, lot: str, direction: Direction) -> list[Row]:
+    return trace(store, lot, direction).rows
+
+
+TRACES: tuple[tuple[str, Direction, Callable[[ReadStore, str, Direction], list[Row]], str, float], ...] = (
     # (what, direction, SQL function, API route under the lot, share of the requests): the goals are
     # on the first two; the third shows the cost of listing every path of a recall, for scale.
-    ("backward trace", "backward", trace, "genealogy", 1.0),
+    ("backward trace", "backward", every_path, "genealogy", 1.0),
     ("recall list", "forward", reached_lots, "genealogy/lots", 1.0),
-    ("forward trace, every path", "forward", trace, "genealogy", 0.1),
+    ("forward trace, every path", "forward", every_path, "genealogy", 0.1),
 )
 
 
@@ -140,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write("\n")
             store = PostgresReadStore(settings)
             for projection in ALL_PROJECTIONS:
-                ProjectionRunner(app, store, projection(store)).catch_up()
+                ReadModelRunner(app, store, projection(store)).catch_up()
             store.close()
             app.close()
             backward_lot, forward_lot = (

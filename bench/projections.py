@@ -2,7 +2,7 @@
 
 Baselines measured in the same run, on the same database and data:
 - read+decode: paging through the notification log and decoding every event, no view work;
-- library runner: eventsourcing's ProjectionRunner keeping an equivalent lots view, which
+- library runner: eventsourcing's ReadModelRunner keeping an equivalent lots view, which
   commits once per event (measured on the first `--library-events` events: it is slow).
 
 Run: `python -m bench.projections [--quick] [--events N] [--json PATH]` with MES_DATABASE_URL
@@ -25,6 +25,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection as LibraryProjection
 from eventsourcing.projection import ProjectionRunner as LibraryProjectionRunner
 
+from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
+from api.cli import ProgressBar
 from application.service import Chronicle
 from bench.history import generate, print_progress
 from bench.report import emit_json
@@ -32,7 +34,6 @@ from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
 from projections.runner import rebuild
 from projections.store import PostgresReadStore
-from projections.supervisor import ALL_PROJECTIONS
 
 LOT_TOPICS = tuple(
     f"domain.material_lot:MaterialLot.{kind}"
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for projection in ALL_PROJECTIONS:
             started = time.perf_counter()
-            rebuild(app, store, projection, out=sys.stderr)
+            rebuild(app, store, projection, progress=ProgressBar(f"rebuild {projection.name}"))
             seconds = time.perf_counter() - started
             rows.append(
                 {
@@ -159,12 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "events_per_s": round(head / all_seconds),
             }
         )
-        sys.stderr.write(f"  measuring the library's ProjectionRunner on {library_events:,} events ...\n")
+        sys.stderr.write(f"  measuring the library's ReadModelRunner on {library_events:,} events ...\n")
         lib_count, lib_seconds = library_runner(settings, base.conninfo(), schema, library_events)
         library_rate = lib_count / lib_seconds
         rows.append(
             {
-                "path": "library ProjectionRunner (lots)",
+                "path": "library ReadModelRunner (lots)",
                 "events": lib_count,
                 "seconds": round(lib_seconds, 2),
                 "events_per_s": round(library_rate),
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{row['path']:<34} {row['events']:>9} {row['seconds']:>8} {row['events_per_s']:>9} "
             f"{row['x_read_decode']:>13} {row['x_library_runner']:>9}"
         )
-    print(f"lots view: {lots_rate / library_rate:.1f}x the library's ProjectionRunner")
+    print(f"lots view: {lots_rate / library_rate:.1f}x the library's ReadModelRunner")
     report = {"benchmark": "projections", "store": "postgresql", "history_events": generated.events, "rows": rows}
     emit_json(report, args.json)
     return 0

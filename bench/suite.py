@@ -3,7 +3,7 @@
 1. Write path, commands/s at 1, 16 and 64 clients: (a) the bus, (b) the same through `mes serve`
    in its own process, (c) raw psycopg inserts, (d) one `save()` per command (the library's way).
 2. Projection catch-up, events/s, from the generated history: each view rebuilt, against (e)
-   reading and decoding the log alone and (f) the library's ProjectionRunner.
+   reading and decoding the log alone and (f) the library's ReadModelRunner.
 3. Genealogy on the generated history: p50/p99 of a backward trace of a finished unit and of the
    recall list of a raw lot (and, for scale, its forward trace with every path), through the API
    and as the same SQL run directly.
@@ -28,6 +28,8 @@ from typing import Any
 
 import psycopg
 
+from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
+from api.cli import ProgressBar
 from api.runtime import build_runtime
 from application.service import Chronicle
 from bench import projections as projection_bench
@@ -41,7 +43,6 @@ from infrastructure.migrations import migrate
 from infrastructure.settings import PostgresTarget, Settings, parse_postgres_url, postgres_url
 from projections.runner import rebuild
 from projections.store import PostgresReadStore
-from projections.supervisor import ALL_PROJECTIONS
 
 PORT = 8793
 
@@ -76,7 +77,7 @@ def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag:
 
 
 def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     pool = {"MES_POOL_SIZE": "2", "MES_POOL_MAX_OVERFLOW": str(max(clients))}
     with scratch_schema(base, **pool) as settings:
         runtime = build_runtime(settings)
@@ -190,7 +191,7 @@ def catch_up_figures(
     rows: list[dict[str, Any]] = [{"path": "read+decode (e)", "events_per_s": round(baseline)}]
     for projection in ALL_PROJECTIONS:
         started = time.perf_counter()
-        rebuild(app, store, projection, out=sys.stderr)
+        rebuild(app, store, projection, progress=ProgressBar(f"rebuild {projection.name}"))
         rows.append(
             {"path": f"rebuild {projection.name}", "events_per_s": round(head / (time.perf_counter() - started))}
         )
@@ -198,7 +199,7 @@ def catch_up_figures(
         settings, base.conninfo(), settings.postgres().schema, library_events
     )
     library_rate = lib_count / lib_seconds
-    rows.append({"path": "library ProjectionRunner (f)", "events_per_s": round(library_rate)})
+    rows.append({"path": "library ReadModelRunner (f)", "events_per_s": round(library_rate)})
     for row in rows:
         row["x_read_decode"] = round(row["events_per_s"] / baseline, 2)
         row["x_library"] = round(row["events_per_s"] / library_rate, 1)

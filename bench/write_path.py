@@ -27,18 +27,23 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import partial
 
+import msgspec
 import psycopg
 
+from api.capabilities import HANDLERS
 from api.runtime import Runtime, build_runtime
-from application import commands as c
 from application.bus import CommandContext, execute_in_own_transaction
+from application.traceability.work_orders import (
+    ConsumeMaterial,
+)
 from bench.report import emit_json
-from domain.values import Actor, ActorKind, EquipmentLevel, Source
+from domain.values import Actor, ActorKind, Source
 from infrastructure.clock import SystemClock
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
+from tests.builders import Plant
 
 CONTEXT = CommandContext(Actor("bench", "Load generator", ActorKind.SERVICE), Source.SYSTEM)
 EVENT_ROW = b"x" * 420  # about the size of a stored Consumed event
@@ -56,61 +61,26 @@ class Figure:
         return self.commands / self.seconds
 
 
+PLANT = Plant("B", "B.A", "B.A.L", "CELL", "CELL-2", "RAW", "WATER", "OUT")
+
+
 def seed(runtime: Runtime, clients: int, per_client: int, tag: str) -> list[tuple[str, str]]:
     """One running order and one big lot per client."""
-    bus = runtime.bus
     if runtime.app.max_position() == 0:
-        for command in (
-            c.RegisterEquipment(command_id="b-site", code="B", name="Bench site", level=EquipmentLevel.SITE),
-            c.RegisterEquipment(
-                command_id="b-area", code="B.A", name="Area", level=EquipmentLevel.AREA, parent_code="B"
-            ),
-            c.RegisterEquipment(
-                command_id="b-line", code="B.A.L", name="Line", level=EquipmentLevel.PRODUCTION_LINE, parent_code="B.A"
-            ),
-            c.RegisterEquipment(
-                command_id="b-cell", code="CELL", name="Cell", level=EquipmentLevel.WORK_CELL, parent_code="B.A.L"
-            ),
-            c.DefineMaterial(command_id="b-raw", code="RAW", name="Raw", base_unit="kg"),
-            c.DefineMaterial(command_id="b-out", code="OUT", name="Out", base_unit="kg"),
-        ):
-            bus.execute(command, CONTEXT)
+        for command in PLANT.commands():
+            runtime.bus.execute(command, CONTEXT)
     pairs = []
     for i in range(clients):
         order, lot = f"WO-{tag}-{i}", f"LOT-{tag}-{i}"
-        for command in (
-            c.ReceiveLot(
-                command_id=f"{lot}-r",
-                lot_number=lot,
-                material_code="RAW",
-                quantity=c.QuantityIn(Decimal(per_client * 10), "kg"),
-                location="WH",
-                supplier_lot="S",
-            ),
-            c.CreateWorkOrder(
-                command_id=f"{order}-c",
-                order_number=order,
-                product_code="OUT",
-                planned_quantity=c.QuantityIn(Decimal(1000), "kg"),
-                bill_of_materials=[c.BomLineIn("RAW", Decimal(1), "kg")],
-                routing=[c.OperationIn(10, "Op", "CELL", Decimal(1))],
-            ),
-            c.ReleaseWorkOrder(command_id=f"{order}-rel", order_number=order),
-            c.StartWorkOrder(command_id=f"{order}-s", order_number=order),
-        ):
-            bus.execute(command, CONTEXT)
+        for command in (PLANT.receive(lot, per_client * 10), *PLANT.running_order(order, planned=1000)):
+            runtime.bus.execute(command, CONTEXT)
         pairs.append((order, lot))
     return pairs
 
 
-def consume(order: str, lot: str, n: int, tag: str) -> c.ConsumeMaterial:
-    return c.ConsumeMaterial(
-        command_id=f"{tag}-{order}-{n}",
-        order_number=order,
-        lot_number=lot,
-        quantity=c.QuantityIn(Decimal(1), "kg"),
-        operation=10,
-    )
+def consume(order: str, lot: str, n: int, tag: str) -> ConsumeMaterial:
+    """One kilogram into an order, under an id the load generator can send again."""
+    return msgspec.structs.replace(PLANT.consume(order, lot, 1), command_id=f"{tag}-{order}-{n}")
 
 
 def drive(clients: int, per_client: int, send: Callable[[int, int], object]) -> float:
@@ -161,7 +131,7 @@ def bench_own_transaction(runtime: Runtime, clients: int, per_client: int) -> Fi
     seconds = drive(
         clients,
         per_client,
-        lambda i, n: execute_in_own_transaction(runtime.app, clock, consume(*pairs[i], n, tag), CONTEXT),
+        lambda i, n: execute_in_own_transaction(runtime.app, clock, HANDLERS, consume(*pairs[i], n, tag), CONTEXT),
     )
     return Figure("own transaction per command", clients, clients * per_client, seconds)
 
@@ -214,12 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for clients in client_counts:
             per_client = max(1, total // clients)
-            for label, measure in (
-                ("raw", lambda n=clients, k=per_client: bench_raw_insert(base.conninfo(), schema, n, k)),
-                ("own", lambda n=clients, k=per_client: bench_own_transaction(runtime, n, k)),
-                ("unbatched", lambda n=clients, k=per_client: bench_bus(unbatched, n, k, "bus without batching")),
-                ("bus", lambda n=clients, k=per_client: bench_bus(runtime, n, k)),
-            ):
+            measurements: tuple[tuple[str, Callable[[], Figure]], ...] = (
+                ("raw", partial(bench_raw_insert, base.conninfo(), schema, clients, per_client)),
+                ("own", partial(bench_own_transaction, runtime, clients, per_client)),
+                ("unbatched", partial(bench_bus, unbatched, clients, per_client, "bus without batching")),
+                ("bus", partial(bench_bus, runtime, clients, per_client)),
+            )
+            for label, measure in measurements:
                 print(f"  measuring {label} at {clients} clients ...", file=sys.stderr, flush=True)
                 figures.append(measure())
     finally:

@@ -14,6 +14,8 @@ from domain.values import PARENT_LEVEL, EquipmentLevel, EquipmentStatus, Provena
 class Equipment(Aggregate):
     """A site, area, production line or work cell, registered under its parent."""
 
+    record_name = "equipment"
+
     code: str
     name: str
     level: EquipmentLevel
@@ -56,7 +58,16 @@ class Equipment(Aggregate):
             provenance=provenance,
         )
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        """The equipment was registered under its parent."""
+
+        code: str
+        name: str
+        level: EquipmentLevel
+        parent_code: str | None
+        provenance: Provenance
+
+    @event(Registered)
     def __init__(
         self,
         code: str,
@@ -79,7 +90,13 @@ class Equipment(Aggregate):
             raise EquipmentDecommissionedError(self.code)
         self._decommissioned(reason=reason, provenance=provenance)
 
-    @event("Decommissioned")
+    class Decommissioned(Aggregate.Event):
+        """The equipment was taken out of service for good."""
+
+        reason: str
+        provenance: Provenance
+
+    @event(Decommissioned)
     def _decommissioned(self, reason: str, provenance: Provenance) -> None:
         self.status = EquipmentStatus.DECOMMISSIONED
 

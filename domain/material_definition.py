@@ -25,6 +25,8 @@ STANDARD_CONVERSIONS: dict[tuple[str, str], Decimal] = {
 class MaterialDefinition(Aggregate):
     """A kind of material the plant receives, uses or makes, with its base unit of measure."""
 
+    record_name = "material"
+
     code: str
     name: str
     base_unit: str
@@ -34,7 +36,16 @@ class MaterialDefinition(Aggregate):
     def create_id(code: str) -> UUID:
         return material_id(code)
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        """The material was defined with its base unit and conversions."""
+
+        code: str
+        name: str
+        base_unit: str
+        conversions: tuple[UnitConversion, ...]
+        provenance: Provenance
+
+    @event(Defined)
     def __init__(
         self,
         code: str,
@@ -70,7 +81,13 @@ class MaterialDefinition(Aggregate):
             raise InvalidQuantityError(str(conversion.factor), f"is no factor for {conversion.unit!r}")
         self._conversion_defined(conversion=conversion, provenance=provenance)
 
-    @event("ConversionDefined")
+    class ConversionDefined(Aggregate.Event):
+        """A unit the material may be counted in was added."""
+
+        conversion: UnitConversion
+        provenance: Provenance
+
+    @event(ConversionDefined)
     def _conversion_defined(self, conversion: UnitConversion, provenance: Provenance) -> None:
         self.conversions = {**self.conversions, conversion.unit: conversion.factor}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -35,8 +36,17 @@ def _require_positive(quantity: Quantity) -> None:
         raise InvalidQuantityError(str(quantity), "must be greater than zero")
 
 
+def status_after_release(status: LotStatus, status_before_hold: LotStatus | None) -> LotStatus:
+    """Lifting a hold returns a lot to quarantine if it was held there; anything else is available."""
+    if status is LotStatus.ON_HOLD and status_before_hold is LotStatus.QUARANTINE:
+        return LotStatus.QUARANTINE
+    return LotStatus.AVAILABLE
+
+
 class MaterialLot(Aggregate):
     """A quantity of one material with an identity, a status and a location."""
+
+    record_name = "lot"
 
     lot_number: str
     material_code: str
@@ -113,8 +123,15 @@ class MaterialLot(Aggregate):
         parent_status: LotStatus = LotStatus.AVAILABLE,
         hold_reason: str | None = None,
         status_before_hold: LotStatus | None = None,
-        **links: object,
+        order_number: str | None = None,
+        operation: int | None = None,
+        equipment_code: str | None = None,
+        inputs: tuple[LotPortion, ...] = (),
+        parent_lot: str | None = None,
+        sources: tuple[LotPortion, ...] = (),
     ) -> None:
+        # Each way of creating a lot records some of these; where it came from (the order, the
+        # parent, the pooled sources) is the genealogy's, kept in the events, not in the lot's state.
         self.lot_number = lot_number
         self.material_code = material_code
         self.quantity = quantity
@@ -124,6 +141,10 @@ class MaterialLot(Aggregate):
         self.status = LotStatus.QUARANTINE if quarantined else parent_status
         self.hold_reason = hold_reason
         self.status_before_hold = status_before_hold
+
+    @staticmethod
+    def create_id(lot_number: str) -> UUID:
+        return lot_id(lot_number)
 
     @classmethod
     def receive(
@@ -257,7 +278,16 @@ class MaterialLot(Aggregate):
             provenance=provenance,
         )
 
-    @event("Consumed")
+    class Consumed(Aggregate.Event):
+        """Material was taken from the lot into a work order operation."""
+
+        quantity: Quantity
+        order_number: str
+        operation: int
+        equipment_code: str
+        provenance: Provenance
+
+    @event(Consumed)
     def _consumed(
         self,
         quantity: Quantity,
@@ -299,11 +329,25 @@ class MaterialLot(Aggregate):
             provenance=provenance,
         )
 
-    @event("SplitOff")
+    class SplitOff(Aggregate.Event):
+        """Part of the lot was split off into a new lot."""
+
+        quantity: Quantity
+        into_lot: str
+        provenance: Provenance
+
+    @event(SplitOff)
     def _split_off(self, quantity: Quantity, into_lot: str, provenance: Provenance) -> None:
         self.quantity = self.quantity - quantity
 
-    @event("MergedInto")
+    class MergedInto(Aggregate.Event):
+        """The whole lot was pooled into a new lot."""
+
+        quantity: Quantity
+        into_lot: str
+        provenance: Provenance
+
+    @event(MergedInto)
     def _merged_into(self, quantity: Quantity, into_lot: str, provenance: Provenance) -> None:
         self._take(quantity, LotStatus.CONSUMED)
 
@@ -317,7 +361,14 @@ class MaterialLot(Aggregate):
             return
         self._moved(from_location=self.location, to_location=to_location, provenance=provenance)
 
-    @event("Moved")
+    class Moved(Aggregate.Event):
+        """The lot was moved to another location."""
+
+        from_location: str
+        to_location: str
+        provenance: Provenance
+
+    @event(Moved)
     def _moved(self, from_location: str, to_location: str, provenance: Provenance) -> None:
         self.location = to_location
 
@@ -328,7 +379,13 @@ class MaterialLot(Aggregate):
             raise IllegalLotTransitionError(self.lot_number, "hold", self.status)
         self._held(reason=reason, provenance=provenance)
 
-    @event("Held")
+    class Held(Aggregate.Event):
+        """The lot was blocked from use."""
+
+        reason: str
+        provenance: Provenance
+
+    @event(Held)
     def _held(self, reason: str, provenance: Provenance) -> None:
         self.status_before_hold = self.status
         self.status = LotStatus.ON_HOLD
@@ -340,14 +397,23 @@ class MaterialLot(Aggregate):
         _require_reason(reason, "releasing a lot")
         if self.status not in (LotStatus.ON_HOLD, LotStatus.QUARANTINE):
             raise IllegalLotTransitionError(self.lot_number, "release", self.status)
-        self._released(reason=reason, provenance=provenance)
+        self._released(
+            reason=reason, status=status_after_release(self.status, self.status_before_hold), provenance=provenance
+        )
 
-    @event("Released")
-    def _released(self, reason: str, provenance: Provenance) -> None:
-        if self.status is LotStatus.ON_HOLD and self.status_before_hold is LotStatus.QUARANTINE:
-            self.status = LotStatus.QUARANTINE
-        else:
-            self.status = LotStatus.AVAILABLE
+    class Released(Aggregate.Event):
+        """A hold or quarantine was lifted; `status` is where the lot went (None in events recorded
+        before it was kept)."""
+
+        reason: str
+        provenance: Provenance
+        status: LotStatus | None = None
+
+    @event(Released)
+    def _released(self, reason: str, provenance: Provenance, status: LotStatus | None = None) -> None:
+        # The event says which status the lot went to; events recorded before it did (status None)
+        # are replayed by the same rule.
+        self.status = status or status_after_release(self.status, self.status_before_hold)
         self.hold_reason = None
         self.status_before_hold = None
 
@@ -360,7 +426,14 @@ class MaterialLot(Aggregate):
         self._ensure_quantity(amount)
         self._scrapped(quantity=amount, reason=reason, provenance=provenance)
 
-    @event("Scrapped")
+    class Scrapped(Aggregate.Event):
+        """Material of the lot was written off as waste."""
+
+        quantity: Quantity
+        reason: str
+        provenance: Provenance
+
+    @event(Scrapped)
     def _scrapped(self, quantity: Quantity, reason: str, provenance: Provenance) -> None:
         self._take(quantity, LotStatus.SCRAPPED)
 

@@ -38,6 +38,8 @@ ALLOWED_FROM: dict[str, frozenset[RequestState]] = {
 class WorkOrder(Aggregate):
     """An order to make a planned quantity of a product by a routing, from a bill of materials."""
 
+    record_name = "work order"
+
     order_number: str
     product_code: str
     planned_quantity: Quantity
@@ -97,7 +99,17 @@ class WorkOrder(Aggregate):
             provenance=provenance,
         )
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        """The order was created, in the Forecast state."""
+
+        order_number: str
+        product_code: str
+        planned_quantity: Quantity
+        bill_of_materials: tuple[BomLine, ...]
+        routing: tuple[Operation, ...]
+        provenance: Provenance
+
+    @event(Created)
     def __init__(
         self,
         order_number: str,
@@ -143,7 +155,12 @@ class WorkOrder(Aggregate):
         self._ensure("release")
         self._released(provenance=provenance)
 
-    @event("Released")
+    class Released(Aggregate.Event):
+        """The order was released to the floor."""
+
+        provenance: Provenance
+
+    @event(Released)
     def _released(self, provenance: Provenance) -> None:
         self.state = RequestState.RELEASED
 
@@ -152,7 +169,12 @@ class WorkOrder(Aggregate):
         self._ensure("start")
         self._started(provenance=provenance)
 
-    @event("Started")
+    class Started(Aggregate.Event):
+        """Production started on the order."""
+
+        provenance: Provenance
+
+    @event(Started)
     def _started(self, provenance: Provenance) -> None:
         self.state = RequestState.RUNNING
 
@@ -163,7 +185,13 @@ class WorkOrder(Aggregate):
         self._ensure("hold")
         self._held(reason=reason, provenance=provenance)
 
-    @event("Held")
+    class Held(Aggregate.Event):
+        """The order was stopped until resumed."""
+
+        reason: str
+        provenance: Provenance
+
+    @event(Held)
     def _held(self, reason: str, provenance: Provenance) -> None:
         self.state_before_hold = self.state
         self.state = RequestState.HELD
@@ -171,11 +199,19 @@ class WorkOrder(Aggregate):
     def resume(self, *, provenance: Provenance) -> None:
         """Resumes a held order in the state it was held from."""
         self._ensure("resume")
-        self._resumed(provenance=provenance)
+        self._resumed(state=self.state_before_hold or RequestState.RELEASED, provenance=provenance)
 
-    @event("Resumed")
-    def _resumed(self, provenance: Provenance) -> None:
-        self.state = self.state_before_hold or RequestState.RELEASED
+    class Resumed(Aggregate.Event):
+        """The order went back to work; `state` is the state it resumed (None in events recorded before it was kept)."""
+
+        provenance: Provenance
+        state: RequestState | None = None
+
+    @event(Resumed)
+    def _resumed(self, provenance: Provenance, state: RequestState | None = None) -> None:
+        # The event says which state the order went back to; events recorded before it did (None)
+        # are replayed by the same rule.
+        self.state = state or self.state_before_hold or RequestState.RELEASED
         self.state_before_hold = None
 
     def report_consumption(
@@ -208,7 +244,17 @@ class WorkOrder(Aggregate):
             provenance=provenance,
         )
 
-    @event("MaterialConsumed")
+    class MaterialConsumed(Aggregate.Event):
+        """An operation of the order took material from a lot."""
+
+        lot_number: str
+        material_code: str
+        quantity: Quantity
+        operation: int
+        equipment_code: str
+        provenance: Provenance
+
+    @event(MaterialConsumed)
     def _material_consumed(
         self,
         lot_number: str,
@@ -258,7 +304,18 @@ class WorkOrder(Aggregate):
             provenance=provenance,
         )
 
-    @event("ProductionReported")
+    class ProductionReported(Aggregate.Event):
+        """An operation reported good and scrap output; good output became `lot_number`."""
+
+        lot_number: str | None
+        good: Quantity
+        scrap: Quantity
+        operation: int
+        equipment_code: str
+        inputs: tuple[LotPortion, ...]
+        provenance: Provenance
+
+    @event(ProductionReported)
     def _production_reported(
         self,
         lot_number: str | None,
@@ -289,7 +346,12 @@ class WorkOrder(Aggregate):
         self._ensure("complete")
         self._completed(provenance=provenance)
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        """Production on the order ended."""
+
+        provenance: Provenance
+
+    @event(Completed)
     def _completed(self, provenance: Provenance) -> None:
         self.state = RequestState.COMPLETED
 
@@ -298,7 +360,12 @@ class WorkOrder(Aggregate):
         self._ensure("close")
         self._closed(provenance=provenance)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        """The completed order was closed for good."""
+
+        provenance: Provenance
+
+    @event(Closed)
     def _closed(self, provenance: Provenance) -> None:
         self.state = RequestState.CLOSED
 
@@ -309,6 +376,12 @@ class WorkOrder(Aggregate):
         self._ensure("cancel")
         self._cancelled(reason=reason, provenance=provenance)
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        """The order was cancelled before it finished."""
+
+        reason: str
+        provenance: Provenance
+
+    @event(Cancelled)
     def _cancelled(self, reason: str, provenance: Provenance) -> None:
         self.state = RequestState.CANCELLED

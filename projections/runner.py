@@ -5,25 +5,23 @@ notifications after it, applies them to the view and moves the position, then co
 anywhere leaves the view and its position as they were before the page (exactly-once), and two
 runners of the same view serialise on the tracking row instead of applying a page twice.
 
-A runner outlives its stores: when the event store or the read store cannot be reached (a
-terminated connection, a restart), it logs one warning, tries again with backoff, and says when
-it has caught up again; the page that failed was rolled back, so nothing is applied twice.
+A failed page rolls back, so nothing is applied twice; the supervisor tries the runner again
+with backoff (`Outage` keeps a lost store to one warning per outage).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
-from application.service import Chronicle, connection_failed, first_line
+from application.service import Chronicle, first_line
 from projections.store import ReadStore, Row, Tx
 
 log = logging.getLogger("chronicle.projections")
@@ -53,6 +51,11 @@ class Recorded:
     def kind(self) -> str:
         return type(self.event).__qualname__
 
+    @property
+    def at(self) -> str:
+        """The event's business time, as the views store times."""
+        return utc_text(self.event.provenance.occurred_at)
+
 
 class Outage:
     """How long the stores have been unreachable for one worker: one warning when that begins,
@@ -81,19 +84,92 @@ class Outage:
         self.failures = 0
 
 
-class Projection:
-    """A read model: the tables it owns and how the events it cares about change them."""
+Applier = Callable[..., Any]
+
+
+def applies(*event_classes: type) -> Callable[[Applier], Applier]:
+    """Marks a projection's method as the one that applies these domain events to its view."""
+
+    def mark(method: Applier) -> Applier:
+        method.applies = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class ReadModelProjection:
+    """A read model: the tables it owns and how the events it applies change them.
+
+    Methods marked `@applies(SomeAggregate.SomeEvent)` say which events a view reads; the topics
+    the runner selects come from those classes, so a renamed or removed event fails at import, not
+    by leaving the view silently stale. A page is applied in order, between `begin` and `finish`.
+    """
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
-    topics: ClassVar[frozenset[str]]
+    appliers: ClassVar[dict[type, str]] = {}  # event class -> name of the method applying it
+    topics: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        appliers = dict(cls.appliers)
+        for attribute, member in vars(cls).items():
+            for event_class in getattr(member, "applies", ()):
+                appliers[event_class] = attribute
+        cls.appliers = appliers
+        cls.topics = frozenset(get_topic(event_class) for event_class in appliers)
 
     def __init__(self, store: ReadStore, suffix: str = "") -> None:
         self.store = store
         self.t = {table: table + suffix for table in self.tables}
 
     def apply(self, tx: Tx, page: Sequence[Recorded]) -> None:
-        raise NotImplementedError
+        self.begin(tx, page)
+        for recorded in page:
+            self.apply_one(recorded, getattr(self, self.appliers[type(recorded.event)]))
+        self.finish(tx)
+
+    def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        """Before a page: read what it will change."""
+
+    def apply_one(self, recorded: Recorded, applier: Applier) -> None:
+        applier(recorded)
+
+    def finish(self, tx: Tx) -> None:
+        """After a page: write what it changed."""
+
+
+class RowPerAggregateProjection(ReadModelProjection):
+    """A view keeping one row per aggregate, keyed by its id: the appliers of `creations` return
+    the new row; the others change the row in place. Each change stamps `updated_at` (the event's
+    business time) and `position`, where the view has those columns."""
+
+    table: ClassVar[str]
+    key: ClassVar[str]
+    columns: ClassVar[tuple[str, ...]]
+    creations: ClassVar[tuple[type, ...]]
+
+    def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        self.rows = Rows(tx, self.t[self.table], self.key, self.columns)
+        self.rows.load(str(r.event.originator_id) for r in page if type(r.event) not in self.creations)
+
+    def apply_one(self, recorded: Recorded, applier: Applier) -> None:
+        key = str(recorded.event.originator_id)
+        if type(recorded.event) in self.creations:
+            self.rows.put({self.key: key, **applier(recorded)})
+            row = self.rows.get(key)
+        else:
+            row = self.rows.get(key)
+            if row is None:  # an aggregate this view never saw created (not one of its kind)
+                return
+            applier(row, recorded)
+        assert row is not None  # noqa: S101 - put just above
+        if "updated_at" in self.columns:
+            row["updated_at"] = recorded.at
+        row["position"] = recorded.position
+
+    def finish(self, tx: Tx) -> None:
+        self.rows.flush()
 
 
 class Rows:
@@ -127,14 +203,14 @@ class Rows:
         )
 
 
-class ProjectionRunner:
-    """Keeps one projection up to date with the notification log."""
+class ReadModelRunner:
+    """Keeps one read model up to date with the notification log, a page per transaction."""
 
     def __init__(
         self,
         app: Chronicle,
         store: ReadStore,
-        projection: Projection,
+        projection: ReadModelProjection,
         *,
         tracking_name: str | None = None,
         page_size: int = 2000,
@@ -198,65 +274,20 @@ class ProjectionRunner:
         if analysed:
             log.info("projection %s: analysed %s", self.name, ", ".join(analysed))
 
-    def run(self, stop: threading.Event, wakeup: threading.Event, poll_interval: float) -> None:
-        """Catches up, then waits for a wake-up (or the poll interval) and catches up again, until stopped."""
-        outage = Outage(f"projection {self.name}")
-        while not stop.is_set():
-            try:
-                self.catch_up()
-            except Exception as error:
-                if connection_failed(error):  # passes: wait and try again, quietly
-                    stop.wait(outage.failed(self.app, error))
-                else:
-                    log.exception("projection %s failed; retrying", self.name)
-                    stop.wait(1.0)
-                continue
-            outage.passed()
-            wakeup.wait(poll_interval)
-            wakeup.clear()
-
-
-class ProgressBar:
-    """A one-line progress bar for long CLI work: position, percentage and rate."""
-
-    def __init__(self, label: str, start: int, end: int, out: TextIO = sys.stderr) -> None:
-        self.label = label
-        self.start = start
-        self.end = max(end, start)
-        self.out = out
-        self.began = time.perf_counter()
-        self.last_draw = 0.0
-
-    def __call__(self, position: int, *, final: bool = False) -> None:
-        now = time.perf_counter()
-        if not final and now - self.last_draw < 0.2:  # noqa: PLR2004 - five redraws a second
-            return
-        self.last_draw = now
-        done = position - self.start
-        span = max(1, self.end - self.start)
-        filled = min(30, int(30 * done / span))
-        rate = done / max(now - self.began, 1e-9)
-        self.out.write(
-            f"\r{self.label:<14} [{'#' * filled}{'.' * (30 - filled)}] {min(100, 100 * done // span):3d}% "
-            f"{position:,}/{self.end:,} {rate:,.0f} events/s"
-        )
-        if final:
-            self.out.write("\n")
-        self.out.flush()
-
 
 def rebuild(
     app: Chronicle,
     store: ReadStore,
-    projection_class: type[Projection],
+    projection_class: type[ReadModelProjection],
     *,
     page_size: int = 2000,
-    out: TextIO | None = sys.stderr,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Replays the whole log into fresh copies of a view's tables, then swaps them in at once.
 
     Readers keep reading the old tables until the swap. An interrupted rebuild resumes where it
-    stopped (its copies and their position are committed page by page). Returns the position.
+    stopped (its copies and their position are committed page by page). `progress` hears the
+    position after each page and at the end, with the log head it is going to. Returns the position.
     """
     name = projection_class.name
     shadow = name + "#rebuild"
@@ -266,7 +297,7 @@ def rebuild(
                 tx.execute(f"DROP TABLE IF EXISTS {table}{REBUILD_SUFFIX}")
                 store.copy_table(tx, table, table + REBUILD_SUFFIX)
             tx.set_position(shadow, 0)
-    runner = ProjectionRunner(
+    runner = ReadModelRunner(
         app,
         store,
         projection_class(store, REBUILD_SUFFIX),
@@ -275,13 +306,10 @@ def rebuild(
         keep_statistics=False,
     )
     head = app.max_position()
-    with store.reader() as tx:
-        started = tx.position(shadow) or 0
-    bar = ProgressBar(f"rebuild {name}", started, head, out) if out else None
-    runner.catch_up(until=head, progress=bar)
+    runner.catch_up(until=head, progress=(lambda position: progress(position, head)) if progress else None)
     runner.refresh_statistics(force=True)  # fresh tables have none; the swap keeps them
-    if bar:
-        bar(runner.position, final=True)
+    if progress:
+        progress(runner.position, head)
     with store.transaction() as tx:
         position = tx.position(shadow, lock=True) or 0
         tx.position(name, lock=True)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import msgspec
@@ -20,12 +21,11 @@ from eventsourcing.persistence import PersistenceError
 
 from application.service import Chronicle
 from projections.store import POSITIONS, ReadStore
-from projections.supervisor import ALL_PROJECTIONS, Advanced
+from projections.supervisor import Advanced, Failing
 
 log = logging.getLogger("chronicle.projections")
 T = TypeVar("T")
 
-PROJECTION_NAMES: tuple[str, ...] = tuple(p.name for p in ALL_PROJECTIONS)
 STORE_ANSWER_S = 3.0  # longest a store may take to answer one probe before it counts as unreachable
 READY_WAIT_S = 1.0  # how long projections may take to reach the head the readiness check read
 # What a store raises when it cannot be reached or read: eventsourcing wraps the event store's
@@ -93,7 +93,7 @@ def _statuses(head: int, positions: dict[str, int]) -> list[ProjectionStatus]:
     return [ProjectionStatus(name, position, max(head - position, 0)) for name, position in positions.items()]
 
 
-async def read_side_status(app: Chronicle, store: ReadStore, names: Sequence[str] = PROJECTION_NAMES) -> ReadSideStatus:
+async def read_side_status(app: Chronicle, store: ReadStore, names: Sequence[str]) -> ReadSideStatus:
     """The log head and each projection's position and lag; StoreUnreachableError if a store fails.
 
     Positions are read before the head, so that a lag is never negative: commits between the two
@@ -108,7 +108,7 @@ async def readiness(
     app: Chronicle,
     store: ReadStore,
     advanced: Advanced,
-    names: Sequence[str] = PROJECTION_NAMES,
+    names: Sequence[str],
     wait_s: float = READY_WAIT_S,
 ) -> Readiness:
     """Whether the stores answer and the projections are current.
@@ -150,3 +150,49 @@ async def readiness(
         projections=statuses,
         not_ready=reasons,
     )
+
+
+class ReadModelBehindError(Exception):
+    """A read asked for a position the read model has not reached within the wait allowed."""
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(f"the read model is at position {reached}, not yet at {wanted}; retry shortly")
+        self.wanted = wanted
+        self.reached = reached
+
+
+READ_WAIT_S = 5.0  # how long a read with min_position waits for its views
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """What the query routes read through: the read store, the event store's head, and a way to
+    wait until views have applied a command's position (read-your-writes)."""
+
+    app: Chronicle
+    store: ReadStore
+    advanced: Advanced
+    names: tuple[str, ...]
+    failing: Callable[[], list[Failing]] = list
+
+    async def reached(self, position: int | None, *views: str) -> None:
+        """Waits until every view named has applied `position`, or raises ReadModelBehindError."""
+        if position is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READ_WAIT_S
+        current = await asyncio.to_thread(self._lowest, views)
+        while current < position:
+            if loop.time() >= deadline:
+                raise ReadModelBehindError(position, current)
+            await self.advanced.wait_briefly()
+            current = await asyncio.to_thread(self._lowest, views)
+
+    def _lowest(self, views: Sequence[str]) -> int:
+        return min(_positions(self.store, views).values(), default=0)
+
+    async def status(self) -> ReadSideStatus:
+        return await read_side_status(self.app, self.store, self.names)
+
+    async def readiness(self) -> Readiness:
+        return await readiness(self.app, self.store, self.advanced, self.names)

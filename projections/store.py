@@ -250,12 +250,12 @@ class PostgresReadStore(ReadStore):
 
     def _tx(self, conn: psycopg.Connection[Row]) -> Tx:
         def execute(sql: str, params: Sequence[Any]) -> list[Row]:
-            cursor = conn.execute(self._sql(sql), params)  # type: ignore[arg-type]
+            cursor = conn.execute(self._sql(sql), params)
             return cursor.fetchall() if cursor.description else []
 
         def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
             with conn.cursor() as cursor:
-                cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+                cursor.executemany(self._sql(sql), rows)
 
         return Tx(execute, executemany, " FOR UPDATE", "json_populate_recordset(NULL::{table}, ?::json)")
 
@@ -303,7 +303,7 @@ class PostgresReadStore(ReadStore):
             while True:
                 assert conn is not None  # noqa: S101 - a lease holds a connection until it ends
                 try:
-                    cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+                    cursor = conn.execute(statement, params)
                     return cursor.fetchall() if cursor.description else []
                 except psycopg.Error as error:
                     if not connection_lost(conn, error):
@@ -313,7 +313,7 @@ class PostgresReadStore(ReadStore):
         def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
             assert lease.conn is not None  # noqa: S101
             with lease.conn.cursor() as cursor:
-                cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+                cursor.executemany(self._sql(sql), rows)
 
         return Tx(execute, executemany, " FOR UPDATE", "json_populate_recordset(NULL::{table}, ?::json)")
 

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,10 @@ import psycopg
 import pytest
 
 from api.demo import request_for
-from application import commands as c
-from domain.values import EquipmentLevel
+from application.commands import Command
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
+from tests.builders import Plant
 from tests.integration.conftest import postgres_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +181,7 @@ class Api:
         self.client = client
         self.server = server
 
-    def send(self, command: c.Command) -> httpx.Response:
+    def send(self, command: Command) -> httpx.Response:
         """POSTs a command to its route, its id as Idempotency-Key (the request `mes demo` sends)."""
         path, body, headers = request_for(command)
         return self.post(path, body, headers)
@@ -192,7 +191,7 @@ class Api:
             path, content=msgspec.json.encode(body), headers={**(headers or {}), "Content-Type": "application/json"}
         )
 
-    def run(self, *commands: c.Command) -> dict[str, Any]:
+    def run(self, *commands: Command) -> dict[str, Any]:
         """Sends each command, insisting that each is accepted; the last answer."""
         answer: dict[str, Any] = {}
         for command in commands:
@@ -230,130 +229,6 @@ def api(server: ServerProcess, request: pytest.FixtureRequest) -> Iterator[Api]:
 def fresh_api(fresh_server: ServerProcess) -> Iterator[Api]:
     with httpx.Client(base_url=fresh_server.base_url, timeout=30.0) as client:
         yield Api(client, fresh_server)
-
-
-def unique(prefix: str) -> str:
-    """A code no other test uses: tests share a server, never a lot, order or piece of equipment."""
-    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
-
-
-def new_id() -> str:
-    return f"e2e-{uuid.uuid4()}"
-
-
-def q(value: str | int, unit: str) -> c.QuantityIn:
-    return c.QuantityIn(Decimal(value), unit)
-
-
-@dataclass(frozen=True)
-class Plant:
-    """A site > area > line with a mixer and a filler, and sugar, water and syrup: all named for one test.
-
-    The methods build commands (each with a fresh id); `Api.run` sends them.
-    """
-
-    site: str
-    area: str
-    line: str
-    mixer: str
-    filler: str
-    sugar: str
-    water: str
-    syrup: str
-
-    @classmethod
-    def named(cls) -> Plant:
-        site = unique("SITE")
-        return cls(
-            site=site,
-            area=f"{site}.AREA",
-            line=f"{site}.AREA.L1",
-            mixer=unique("MIXER"),
-            filler=unique("FILLER"),
-            sugar=unique("SUGAR"),
-            water=unique("WATER"),
-            syrup=unique("SYRUP"),
-        )
-
-    def commands(self) -> list[c.Command]:
-        equipment = (
-            (self.site, "Site", EquipmentLevel.SITE, None),
-            (self.area, "Area", EquipmentLevel.AREA, self.site),
-            (self.line, "Line 1", EquipmentLevel.PRODUCTION_LINE, self.area),
-            (self.mixer, "Mixer", EquipmentLevel.WORK_CELL, self.line),
-            (self.filler, "Filler", EquipmentLevel.WORK_CELL, self.line),
-        )
-        return [
-            *(
-                c.RegisterEquipment(command_id=new_id(), code=code, name=name, level=level, parent_code=parent)
-                for code, name, level, parent in equipment
-            ),
-            c.DefineMaterial(
-                command_id=new_id(),
-                code=self.sugar,
-                name="Sugar",
-                base_unit="kg",
-                conversions=[c.ConversionIn("bag", Decimal(25))],
-            ),
-            c.DefineMaterial(command_id=new_id(), code=self.water, name="Water", base_unit="L"),
-            c.DefineMaterial(command_id=new_id(), code=self.syrup, name="Syrup", base_unit="L"),
-        ]
-
-    def receive(
-        self,
-        lot_number: str,
-        value: str | int = 100,
-        unit: str = "kg",
-        *,
-        material: str | None = None,
-        location: str = "WH-RAW",
-        quarantined: bool = False,
-    ) -> c.ReceiveLot:
-        return c.ReceiveLot(
-            command_id=new_id(),
-            lot_number=lot_number,
-            material_code=material or self.sugar,
-            quantity=q(value, unit),
-            location=location,
-            supplier_lot=f"SUP-{lot_number}",
-            quarantined=quarantined,
-        )
-
-    def create_order(self, order_number: str, planned: int = 100) -> c.CreateWorkOrder:
-        return c.CreateWorkOrder(
-            command_id=new_id(),
-            order_number=order_number,
-            product_code=self.syrup,
-            planned_quantity=q(planned, "L"),
-            bill_of_materials=[
-                c.BomLineIn(self.sugar, Decimal("0.2"), "kg"),
-                c.BomLineIn(self.water, Decimal("0.8"), "L"),
-            ],
-            routing=[c.OperationIn(10, "Mix", self.mixer, Decimal("0.5"))],
-        )
-
-    def running_order(self, order_number: str, planned: int = 100) -> list[c.Command]:
-        return [
-            self.create_order(order_number, planned),
-            c.ReleaseWorkOrder(command_id=new_id(), order_number=order_number),
-            c.StartWorkOrder(command_id=new_id(), order_number=order_number),
-        ]
-
-    def consume(self, order_number: str, lot_number: str, value: str | int, unit: str = "kg") -> c.ConsumeMaterial:
-        return c.ConsumeMaterial(
-            command_id=new_id(), order_number=order_number, lot_number=lot_number, quantity=q(value, unit), operation=10
-        )
-
-    def produce(self, order_number: str, lot_number: str, good: str | int, scrap: str | int = 0) -> c.ReportProduction:
-        return c.ReportProduction(
-            command_id=new_id(),
-            order_number=order_number,
-            operation=10,
-            good=c.AmountIn(Decimal(good), "L"),
-            scrap=c.AmountIn(Decimal(scrap), "L"),
-            lot_number=lot_number,
-            location="TANK-1",
-        )
 
 
 @pytest.fixture

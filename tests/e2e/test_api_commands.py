@@ -11,27 +11,44 @@ from typing import Any
 import msgspec
 import pytest
 
-from api.command_routes import ROUTES
-from application import commands as c
+from api.capabilities import COMMAND_ROUTES as ROUTES
+from application.commands import Command
+from application.traceability.equipment import DecommissionEquipment, RegisterEquipment
+from application.traceability.lots import HoldLot, MergeLots, MoveLot, ReceiveLot, ReleaseLot, ScrapLot, SplitLot
+from application.traceability.materials import DefineMaterial
+from application.traceability.work_orders import (
+    CancelWorkOrder,
+    CloseWorkOrder,
+    CompleteWorkOrder,
+    ConsumeMaterial,
+    CreateWorkOrder,
+    HoldWorkOrder,
+    ReleaseWorkOrder,
+    ReportProduction,
+    ResumeWorkOrder,
+    StartWorkOrder,
+)
 from domain.values import EquipmentLevel
-from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api, Plant, new_id, q, unique
+from tests.builders import Plant, new_id, unique
+from tests.builders import q_in as q
+from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api
 
 
 @dataclass(frozen=True)
 class RouteCase:
     """A command for one route, what must be sent before it, and what a read at its position shows."""
 
-    command: c.Command
+    command: Command
     view: str
     shows: dict[str, Any]
-    before: list[c.Command] = field(default_factory=list)
+    before: list[Command] = field(default_factory=list)
     resource: str | None = None
 
 
 def register_equipment(plant: Plant) -> RouteCase:
     code = unique("CAPPER")
     return RouteCase(
-        c.RegisterEquipment(
+        RegisterEquipment(
             command_id=new_id(), code=code, name="Capper", level=EquipmentLevel.WORK_CELL, parent_code=plant.line
         ),
         view=f"/api/v1/equipment/{code}",
@@ -42,7 +59,7 @@ def register_equipment(plant: Plant) -> RouteCase:
 
 def decommission_equipment(plant: Plant) -> RouteCase:
     return RouteCase(
-        c.DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="replaced by a faster filler"),
+        DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="replaced by a faster filler"),
         view=f"/api/v1/equipment/{plant.filler}",
         shows={"status": "Decommissioned"},
     )
@@ -51,7 +68,7 @@ def decommission_equipment(plant: Plant) -> RouteCase:
 def define_material(plant: Plant) -> RouteCase:
     code = unique("CAP")
     return RouteCase(
-        c.DefineMaterial(command_id=new_id(), code=code, name="Closure 28 mm", base_unit="ea"),
+        DefineMaterial(command_id=new_id(), code=code, name="Closure 28 mm", base_unit="ea"),
         view=f"/api/v1/materials/{code}",
         shows={"base_unit": "ea", "name": "Closure 28 mm"},
         resource=f"/api/v1/materials/{code}",
@@ -71,7 +88,7 @@ def receive_lot(plant: Plant) -> RouteCase:
 def merge_lots(plant: Plant) -> RouteCase:
     first, second, merged = unique("LOT"), unique("LOT"), unique("SILO")
     return RouteCase(
-        c.MergeLots(command_id=new_id(), lot_numbers=[first, second], new_lot_number=merged, location="SILO-1"),
+        MergeLots(command_id=new_id(), lot_numbers=[first, second], new_lot_number=merged, location="SILO-1"),
         before=[plant.receive(first, 40), plant.receive(second, 60)],
         view=f"/api/v1/lots/{merged}",
         shows={"quantity": Decimal(100), "location": "SILO-1", "origin": "merged"},
@@ -82,7 +99,7 @@ def merge_lots(plant: Plant) -> RouteCase:
 def split_lot(plant: Plant) -> RouteCase:
     lot, part = unique("LOT"), unique("LOT")
     return RouteCase(
-        c.SplitLot(command_id=new_id(), lot_number=lot, quantity=q(30, "kg"), new_lot_number=part),
+        SplitLot(command_id=new_id(), lot_number=lot, quantity=q(30, "kg"), new_lot_number=part),
         before=[plant.receive(lot)],
         view=f"/api/v1/lots/{part}",
         shows={"quantity": Decimal(30), "origin": "split"},
@@ -93,7 +110,7 @@ def split_lot(plant: Plant) -> RouteCase:
 def move_lot(plant: Plant) -> RouteCase:
     lot = unique("LOT")
     return RouteCase(
-        c.MoveLot(command_id=new_id(), lot_number=lot, location="LINE-SIDE-3"),
+        MoveLot(command_id=new_id(), lot_number=lot, location="LINE-SIDE-3"),
         before=[plant.receive(lot)],
         view=f"/api/v1/lots/{lot}",
         shows={"location": "LINE-SIDE-3"},
@@ -103,7 +120,7 @@ def move_lot(plant: Plant) -> RouteCase:
 def hold_lot(plant: Plant) -> RouteCase:
     lot = unique("LOT")
     return RouteCase(
-        c.HoldLot(command_id=new_id(), lot_number=lot, reason="moisture above spec"),
+        HoldLot(command_id=new_id(), lot_number=lot, reason="moisture above spec"),
         before=[plant.receive(lot)],
         view=f"/api/v1/lots/{lot}",
         shows={"status": "OnHold", "hold_reason": "moisture above spec"},
@@ -113,7 +130,7 @@ def hold_lot(plant: Plant) -> RouteCase:
 def release_lot(plant: Plant) -> RouteCase:
     lot = unique("LOT")
     return RouteCase(
-        c.ReleaseLot(command_id=new_id(), lot_number=lot, reason="certificate of analysis received"),
+        ReleaseLot(command_id=new_id(), lot_number=lot, reason="certificate of analysis received"),
         before=[plant.receive(lot, quarantined=True)],
         view=f"/api/v1/lots/{lot}",
         shows={"status": "Available", "hold_reason": None},
@@ -123,7 +140,7 @@ def release_lot(plant: Plant) -> RouteCase:
 def scrap_lot(plant: Plant) -> RouteCase:
     lot = unique("LOT")
     return RouteCase(
-        c.ScrapLot(command_id=new_id(), lot_number=lot, reason="bag torn by forklift", quantity=q(25, "kg")),
+        ScrapLot(command_id=new_id(), lot_number=lot, reason="bag torn by forklift", quantity=q(25, "kg")),
         before=[plant.receive(lot)],
         view=f"/api/v1/lots/{lot}",
         shows={"quantity": Decimal(75), "status": "Available"},
@@ -141,7 +158,7 @@ def create_work_order(plant: Plant) -> RouteCase:
 
 
 def order_transition(
-    command_type: type[c.Command], state: str, steps_before: int, **fields: str
+    command_type: type[Command], state: str, steps_before: int, **fields: str
 ) -> Callable[[Plant], RouteCase]:
     """A case for a work order verb: the order is taken through `steps_before` steps of its life first."""
 
@@ -149,10 +166,10 @@ def order_transition(
         order = unique("WO")
         life = [
             *plant.running_order(order),
-            c.CompleteWorkOrder(command_id=new_id(), order_number=order),
+            CompleteWorkOrder(command_id=new_id(), order_number=order),
         ]
-        if command_type is c.ResumeWorkOrder:
-            life = [*life[:3], c.HoldWorkOrder(command_id=new_id(), order_number=order, reason="line stop")]
+        if command_type is ResumeWorkOrder:
+            life = [*life[:3], HoldWorkOrder(command_id=new_id(), order_number=order, reason="line stop")]
         return RouteCase(
             command_type(command_id=new_id(), order_number=order, **fields),
             before=life[:steps_before],
@@ -183,27 +200,27 @@ def report_production(plant: Plant) -> RouteCase:
     )
 
 
-CASES: dict[type[c.Command], Callable[[Plant], RouteCase]] = {
-    c.RegisterEquipment: register_equipment,
-    c.DecommissionEquipment: decommission_equipment,
-    c.DefineMaterial: define_material,
-    c.ReceiveLot: receive_lot,
-    c.MergeLots: merge_lots,
-    c.SplitLot: split_lot,
-    c.MoveLot: move_lot,
-    c.HoldLot: hold_lot,
-    c.ReleaseLot: release_lot,
-    c.ScrapLot: scrap_lot,
-    c.CreateWorkOrder: create_work_order,
-    c.ReleaseWorkOrder: order_transition(c.ReleaseWorkOrder, "Released", 1),
-    c.StartWorkOrder: order_transition(c.StartWorkOrder, "Running", 2),
-    c.HoldWorkOrder: order_transition(c.HoldWorkOrder, "Held", 3, reason="filler nozzle dripping"),
-    c.ResumeWorkOrder: order_transition(c.ResumeWorkOrder, "Running", 4),
-    c.CompleteWorkOrder: order_transition(c.CompleteWorkOrder, "Completed", 3),
-    c.CloseWorkOrder: order_transition(c.CloseWorkOrder, "Closed", 4),
-    c.CancelWorkOrder: order_transition(c.CancelWorkOrder, "Cancelled", 1, reason="customer withdrew the order"),
-    c.ConsumeMaterial: consume_material,
-    c.ReportProduction: report_production,
+CASES: dict[type[Command], Callable[[Plant], RouteCase]] = {
+    RegisterEquipment: register_equipment,
+    DecommissionEquipment: decommission_equipment,
+    DefineMaterial: define_material,
+    ReceiveLot: receive_lot,
+    MergeLots: merge_lots,
+    SplitLot: split_lot,
+    MoveLot: move_lot,
+    HoldLot: hold_lot,
+    ReleaseLot: release_lot,
+    ScrapLot: scrap_lot,
+    CreateWorkOrder: create_work_order,
+    ReleaseWorkOrder: order_transition(ReleaseWorkOrder, "Released", 1),
+    StartWorkOrder: order_transition(StartWorkOrder, "Running", 2),
+    HoldWorkOrder: order_transition(HoldWorkOrder, "Held", 3, reason="filler nozzle dripping"),
+    ResumeWorkOrder: order_transition(ResumeWorkOrder, "Running", 4),
+    CompleteWorkOrder: order_transition(CompleteWorkOrder, "Completed", 3),
+    CloseWorkOrder: order_transition(CloseWorkOrder, "Closed", 4),
+    CancelWorkOrder: order_transition(CancelWorkOrder, "Cancelled", 1, reason="customer withdrew the order"),
+    ConsumeMaterial: consume_material,
+    ReportProduction: report_production,
 }
 
 
@@ -220,7 +237,7 @@ def test_every_command_route_has_a_case_here() -> None:
 
 @pytest.mark.parametrize("command_type", list(CASES), ids=lambda t: t.__name__)
 def test_each_command_route_answers_with_its_position_and_the_resource_it_made(
-    api: Api, plant: Plant, command_type: type[c.Command]
+    api: Api, plant: Plant, command_type: type[Command]
 ) -> None:
     case = CASES[command_type](plant)
     api.run(*case.before)
@@ -240,7 +257,7 @@ def test_each_command_route_answers_with_its_position_and_the_resource_it_made(
 
 
 @pytest.mark.parametrize("command_type", list(CASES), ids=lambda t: t.__name__)
-def test_a_read_at_the_commands_position_sees_the_change(api: Api, plant: Plant, command_type: type[c.Command]) -> None:
+def test_a_read_at_the_commands_position_sees_the_change(api: Api, plant: Plant, command_type: type[Command]) -> None:
     case = CASES[command_type](plant)
     api.run(*case.before)
 
@@ -288,10 +305,10 @@ def test_a_different_body_under_a_used_idempotency_key_is_refused_saying_the_pay
     lot = unique("LOT")
     api.run(plant.receive(lot))
     key = new_id()
-    api.run(c.MoveLot(command_id=key, lot_number=lot, location="BAY-1"))
+    api.run(MoveLot(command_id=key, lot_number=lot, location="BAY-1"))
     before = api.position()
 
-    again = api.send(c.MoveLot(command_id=key, lot_number=lot, location="BAY-2"))
+    again = api.send(MoveLot(command_id=key, lot_number=lot, location="BAY-2"))
 
     assert again.status_code == 422, again.text
     assert again.json()["rule"] == "idempotency-key-reused"
@@ -303,7 +320,7 @@ def test_a_different_body_under_a_used_idempotency_key_is_refused_saying_the_pay
 def test_the_same_body_under_a_used_idempotency_key_is_answered_from_the_first_receipt(api: Api, plant: Plant) -> None:
     lot = unique("LOT")
     api.run(plant.receive(lot))
-    move = c.MoveLot(command_id=new_id(), lot_number=lot, location="BAY-1")
+    move = MoveLot(command_id=new_id(), lot_number=lot, location="BAY-1")
     first = api.run(move)
 
     again = api.send(move)
@@ -356,8 +373,8 @@ def test_the_actor_recorded_for_every_command_is_the_configured_local_principal(
     lot = unique("LOT")
     api.run(
         plant.receive(lot),
-        c.HoldLot(command_id=new_id(), lot_number=lot, reason="foreign matter found"),
-        c.ReleaseLot(command_id=new_id(), lot_number=lot, reason="sieved and re-inspected"),
+        HoldLot(command_id=new_id(), lot_number=lot, reason="foreign matter found"),
+        ReleaseLot(command_id=new_id(), lot_number=lot, reason="sieved and re-inspected"),
     )
 
     events = api.read(f"/api/v1/lots/{lot}/history")["events"]
@@ -382,7 +399,7 @@ def test_the_business_time_sent_with_a_command_is_recorded_beside_the_time_it_wa
     lot = unique("LOT")
     on_the_floor = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     api.run(plant.receive(lot))
-    api.run(c.MoveLot(command_id=new_id(), lot_number=lot, location="DOCK-1", occurred_at=on_the_floor))
+    api.run(MoveLot(command_id=new_id(), lot_number=lot, location="DOCK-1", occurred_at=on_the_floor))
 
     moved = api.read(f"/api/v1/lots/{lot}/history")["events"][-1]
 
@@ -411,7 +428,7 @@ def test_an_idempotency_key_already_used_by_another_kind_of_command_is_refused_n
     api: Api, plant: Plant
 ) -> None:
     key = new_id()
-    api.run(c.DefineMaterial(command_id=key, code=unique("CAP"), name="Closure", base_unit="ea"))
+    api.run(DefineMaterial(command_id=key, code=unique("CAP"), name="Closure", base_unit="ea"))
     before = api.position()
 
     response = api.send(msgspec.structs.replace(plant.receive(unique("LOT")), command_id=key))

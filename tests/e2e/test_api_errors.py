@@ -10,9 +10,21 @@ from typing import Any
 import msgspec
 import pytest
 
-from application import commands as c
+from application.commands import Command
+from application.traceability.equipment import DecommissionEquipment, RegisterEquipment
+from application.traceability.lots import HoldLot, MoveLot, ScrapLot, SplitLot
+from application.traceability.work_orders import (
+    CancelWorkOrder,
+    CloseWorkOrder,
+    CompleteWorkOrder,
+    HoldWorkOrder,
+    ReleaseWorkOrder,
+    ResumeWorkOrder,
+)
 from domain.values import EquipmentLevel
-from tests.e2e.conftest import POLL_S, Api, Plant, assert_problem, new_id, q, unique
+from tests.builders import Plant, new_id, unique
+from tests.builders import q_in as q
+from tests.e2e.conftest import POLL_S, Api, assert_problem
 
 MAX_BODY_BYTES = 256 * 1024
 READ_MODEL_TIMEOUT_S = 10.0
@@ -66,14 +78,14 @@ def test_an_unknown_route_answers_404_as_a_problem(api: Api) -> None:
     assert_problem(api.get("/api/v1/silos"), 404)
 
 
-UNKNOWN_TARGETS: dict[str, Callable[[Plant, str], c.Command]] = {
-    "hold an unknown lot": lambda p, ghost: c.HoldLot(command_id=new_id(), lot_number=ghost, reason="check"),
-    "split an unknown lot": lambda p, ghost: c.SplitLot(
+UNKNOWN_TARGETS: dict[str, Callable[[Plant, str], Command]] = {
+    "hold an unknown lot": lambda p, ghost: HoldLot(command_id=new_id(), lot_number=ghost, reason="check"),
+    "split an unknown lot": lambda p, ghost: SplitLot(
         command_id=new_id(), lot_number=ghost, quantity=q(1, "kg"), new_lot_number=unique("LOT")
     ),
-    "release an unknown order": lambda p, ghost: c.ReleaseWorkOrder(command_id=new_id(), order_number=ghost),
+    "release an unknown order": lambda p, ghost: ReleaseWorkOrder(command_id=new_id(), order_number=ghost),
     "consume into an unknown order": lambda p, ghost: p.consume(ghost, unique("LOT"), 1),
-    "decommission unknown equipment": lambda p, ghost: c.DecommissionEquipment(
+    "decommission unknown equipment": lambda p, ghost: DecommissionEquipment(
         command_id=new_id(), code=ghost, reason="scrapped"
     ),
     "receive a lot of an unknown material": lambda p, ghost: p.receive(unique("LOT"), material=ghost),
@@ -113,15 +125,15 @@ def test_consuming_more_than_the_lot_holds_is_refused_and_changes_nothing(api: A
 @pytest.mark.parametrize(
     ("steps_before", "command_type", "state"),
     [
-        (1, c.CompleteWorkOrder, "Forecast"),
-        (3, c.ReleaseWorkOrder, "Running"),
-        (2, c.CloseWorkOrder, "Released"),
-        (3, c.ResumeWorkOrder, "Running"),
+        (1, CompleteWorkOrder, "Forecast"),
+        (3, ReleaseWorkOrder, "Running"),
+        (2, CloseWorkOrder, "Released"),
+        (3, ResumeWorkOrder, "Running"),
     ],
     ids=["complete-forecast", "release-running", "close-released", "resume-running"],
 )
 def test_an_illegal_transition_is_refused_naming_the_current_state(
-    api: Api, plant: Plant, steps_before: int, command_type: type[c.Command], state: str
+    api: Api, plant: Plant, steps_before: int, command_type: type[Command], state: str
 ) -> None:
     order = unique("WO")
     api.run(*plant.running_order(order)[:steps_before])
@@ -135,12 +147,12 @@ def test_an_illegal_transition_is_refused_naming_the_current_state(
     assert api.read(f"/api/v1/work-orders/{order}", min_position=before)["state"] == state
 
 
-REASONLESS: dict[str, Callable[[str, str], c.Command]] = {
-    "hold a lot": lambda lot, order: c.HoldLot(command_id=new_id(), lot_number=lot, reason=""),
-    "hold a lot with blanks": lambda lot, order: c.HoldLot(command_id=new_id(), lot_number=lot, reason="   "),
-    "scrap a lot": lambda lot, order: c.ScrapLot(command_id=new_id(), lot_number=lot, reason=""),
-    "cancel an order": lambda lot, order: c.CancelWorkOrder(command_id=new_id(), order_number=order, reason=" "),
-    "hold an order": lambda lot, order: c.HoldWorkOrder(command_id=new_id(), order_number=order, reason=""),
+REASONLESS: dict[str, Callable[[str, str], Command]] = {
+    "hold a lot": lambda lot, order: HoldLot(command_id=new_id(), lot_number=lot, reason=""),
+    "hold a lot with blanks": lambda lot, order: HoldLot(command_id=new_id(), lot_number=lot, reason="   "),
+    "scrap a lot": lambda lot, order: ScrapLot(command_id=new_id(), lot_number=lot, reason=""),
+    "cancel an order": lambda lot, order: CancelWorkOrder(command_id=new_id(), order_number=order, reason=" "),
+    "hold an order": lambda lot, order: HoldWorkOrder(command_id=new_id(), order_number=order, reason=""),
 }
 
 
@@ -160,7 +172,7 @@ def test_consuming_from_a_held_lot_is_refused_naming_its_status(api: Api, plant:
     order, lot = unique("WO"), unique("LOT")
     api.run(
         plant.receive(lot),
-        c.HoldLot(command_id=new_id(), lot_number=lot, reason="lab sample failed"),
+        HoldLot(command_id=new_id(), lot_number=lot, reason="lab sample failed"),
         *plant.running_order(order),
     )
     before = api.position()
@@ -194,7 +206,7 @@ def test_a_quantity_in_a_unit_without_a_conversion_is_refused(api: Api, plant: P
 
 def test_equipment_under_a_parent_of_the_wrong_level_is_refused(api: Api, plant: Plant) -> None:
     before = api.position()
-    cell_under_site = c.RegisterEquipment(
+    cell_under_site = RegisterEquipment(
         command_id=new_id(), code=unique("CELL"), name="Cell", level=EquipmentLevel.WORK_CELL, parent_code=plant.site
     )
 
@@ -378,9 +390,9 @@ def test_a_nul_character_in_a_path_or_query_is_refused_as_invalid_input(
     assert {e["source"] for e in problem["errors"]} <= {"path", "query"}
 
 
-NUL_IN_TEXT: dict[str, Callable[[Plant, str], c.Command]] = {
-    "location": lambda plant, lot: c.MoveLot(command_id=new_id(), lot_number=lot, location="BAY\x009"),
-    "reason": lambda plant, lot: c.HoldLot(command_id=new_id(), lot_number=lot, reason="damp\x00"),
+NUL_IN_TEXT: dict[str, Callable[[Plant, str], Command]] = {
+    "location": lambda plant, lot: MoveLot(command_id=new_id(), lot_number=lot, location="BAY\x009"),
+    "reason": lambda plant, lot: HoldLot(command_id=new_id(), lot_number=lot, reason="damp\x00"),
     "supplier_lot": lambda plant, lot: msgspec.structs.replace(plant.receive(unique("LOT")), supplier_lot="NS\x001"),
 }
 
@@ -408,7 +420,7 @@ def test_a_trace_as_of_an_edge_of_the_calendar_is_answered(
     lot, part = unique("LOT"), unique("LOT")
     api.run(
         plant.receive(lot),
-        c.SplitLot(command_id=new_id(), lot_number=lot, quantity=q(1, "kg"), new_lot_number=part),
+        SplitLot(command_id=new_id(), lot_number=lot, quantity=q(1, "kg"), new_lot_number=part),
     )
 
     trace = api.read(f"/api/v1/lots/{part}/genealogy", direction="backward", as_of=as_of, min_position=api.position())
@@ -432,7 +444,7 @@ def read_model_reaches(api: Api, path: str, position: int) -> bool:
     return False
 
 
-def command_then_later_receipt_is_readable(api: Api, command_for: Callable[[Plant, str], c.Command]) -> None:
+def command_then_later_receipt_is_readable(api: Api, command_for: Callable[[Plant, str], Command]) -> None:
     """Sends a command the API accepts, then checks the lots view still keeps up with what comes after."""
     plant, lot, later = Plant.named(), unique("LOT"), unique("LOT")
     api.run(*plant.commands(), plant.receive(lot))
@@ -447,7 +459,7 @@ def command_then_later_receipt_is_readable(api: Api, command_for: Callable[[Plan
 def test_a_command_dated_on_the_first_day_of_the_calendar_does_not_stop_the_read_models(fresh_api: Api) -> None:
     command_then_later_receipt_is_readable(
         fresh_api,
-        lambda plant, lot: c.MoveLot(
+        lambda plant, lot: MoveLot(
             command_id=new_id(),
             lot_number=lot,
             location="BAY-9",

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from application import commands as c
-from tests.e2e.conftest import Api, Plant, assert_problem, new_id, unique
+from application.commands import CODE_PATTERN
+from application.traceability.lots import HoldLot
+from tests.builders import Plant, new_id, unique
+from tests.e2e.conftest import Api, assert_problem
 
 
 def receipt(plant: Plant, **changes: Any) -> dict[str, Any]:
@@ -147,7 +149,7 @@ def test_the_key_grammar_is_in_the_openapi_document_for_bodies_paths_and_array_i
         merge["lot_numbers"]["items"]["pattern"],
     }
 
-    assert patterns == {c.CODE_PATTERN}
+    assert patterns == {CODE_PATTERN}
     assert merge["lot_numbers"]["items"]["minLength"] == 1
 
 
@@ -243,7 +245,7 @@ def test_a_reason_may_span_lines_but_not_hold_other_control_characters(api: Api,
     api.run(plant.receive(lot))
 
     refused = api.post(f"/api/v1/lots/{lot}/hold", {"reason": "moisture\x1b[2J"})
-    accepted = api.send(c.HoldLot(command_id=new_id(), lot_number=lot, reason="moisture high\nretest at 14:00"))
+    accepted = api.send(HoldLot(command_id=new_id(), lot_number=lot, reason="moisture high\nretest at 14:00"))
 
     assert field_names(assert_problem(refused, 422)) == {"reason"}
     assert accepted.status_code == 202, accepted.text

@@ -11,8 +11,13 @@ import httpx
 import pytest
 
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, Step, shift
-from application import commands as c
-from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api, Plant, ServerProcess, new_id, q, unique
+from application.commands import Command
+from application.traceability.equipment import DecommissionEquipment
+from application.traceability.lots import HoldLot, MoveLot, ReleaseLot, ScrapLot, SplitLot
+from application.traceability.work_orders import CompleteWorkOrder, HoldWorkOrder, ReportProduction
+from tests.builders import Plant, new_id, unique
+from tests.builders import q_in as q
+from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api, ServerProcess
 
 SECOND_SUGAR_LOT = "SUG-24-0118"
 
@@ -37,7 +42,7 @@ def codes(items: list[dict[str, Any]], key: str) -> list[str]:
 
 
 def test_equipment_is_listed_under_its_parent_and_filtered_by_level_and_status(api: Api, plant: Plant) -> None:
-    api.run(c.DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="moved to another plant"))
+    api.run(DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="moved to another plant"))
     at = api.position()
 
     cells = api.read("/api/v1/equipment", parent_code=plant.line, min_position=at)["items"]
@@ -98,7 +103,7 @@ def test_lots_are_filtered_by_material_status_and_location(api: Api, plant: Plan
         plant.receive(tested, quarantined=True),
         plant.receive(away, location="WH-B"),
         plant.receive(held),
-        c.HoldLot(command_id=new_id(), lot_number=held, reason="pest sighting in bay"),
+        HoldLot(command_id=new_id(), lot_number=held, reason="pest sighting in bay"),
         plant.receive(water, 500, "L", material=plant.water),
     )
     at = api.position()
@@ -143,9 +148,9 @@ def test_inventory_sums_stock_per_material_location_and_status(api: Api, plant: 
         plant.receive(second, 50),
         plant.receive(away, 30, location="WH-B"),
         plant.receive(held, 20),
-        c.HoldLot(command_id=new_id(), lot_number=held, reason="supplier recall notice"),
+        HoldLot(command_id=new_id(), lot_number=held, reason="supplier recall notice"),
         plant.receive(scrapped, 5),
-        c.ScrapLot(command_id=new_id(), lot_number=scrapped, reason="spilled"),
+        ScrapLot(command_id=new_id(), lot_number=scrapped, reason="spilled"),
     )
     at = api.position()
 
@@ -231,9 +236,9 @@ def test_wip_counts_the_orders_in_progress_on_each_line(api: Api, plant: Plant) 
         *plant.running_order(running, planned=100),
         *plant.running_order(also_running, planned=50),
         *plant.running_order(held, planned=7),
-        c.HoldWorkOrder(command_id=new_id(), order_number=held, reason="waiting for quality sign-off"),
+        HoldWorkOrder(command_id=new_id(), order_number=held, reason="waiting for quality sign-off"),
         *plant.running_order(done, planned=1000),
-        c.CompleteWorkOrder(command_id=new_id(), order_number=done),
+        CompleteWorkOrder(command_id=new_id(), order_number=done),
         plant.create_order(planned, planned=5000),
     )
 
@@ -252,12 +257,12 @@ def test_wip_counts_the_orders_in_progress_on_each_line(api: Api, plant: Plant) 
 
 def test_lot_history_lists_who_did_what_when_and_why(api: Api, plant: Plant) -> None:
     lot = unique("LOT")
-    hold = c.HoldLot(command_id=new_id(), lot_number=lot, reason="moisture 0.4 % above spec")
+    hold = HoldLot(command_id=new_id(), lot_number=lot, reason="moisture 0.4 % above spec")
     api.run(
         plant.receive(lot),
         hold,
-        c.ReleaseLot(command_id=new_id(), lot_number=lot, reason="retest passed"),
-        c.MoveLot(command_id=new_id(), lot_number=lot, location="LINE-SIDE"),
+        ReleaseLot(command_id=new_id(), lot_number=lot, reason="retest passed"),
+        MoveLot(command_id=new_id(), lot_number=lot, location="LINE-SIDE"),
     )
 
     history = api.read(f"/api/v1/lots/{lot}/history")
@@ -284,7 +289,7 @@ class Shift:
     steps: list[Step]
     position: int
 
-    def time_of(self, command_type: type[c.Command], **fields: str) -> datetime:
+    def time_of(self, command_type: type[Command], **fields: str) -> datetime:
         """The business time of the one step of this type with these fields."""
         (moment,) = (
             s.command.occurred_at
@@ -386,7 +391,7 @@ def test_a_trace_as_of_before_the_pallets_existed_is_empty(api: Api, demo: Shift
 
 
 def test_a_recall_list_as_of_a_past_moment_lists_only_what_had_been_made_by_then(api: Api, demo: Shift) -> None:
-    second_pallet_made = demo.time_of(c.ReportProduction, lot_number=FINISHED_PALLETS[1])
+    second_pallet_made = demo.time_of(ReportProduction, lot_number=FINISHED_PALLETS[1])
     just_before = (second_pallet_made - timedelta(seconds=1)).isoformat()
 
     trace = api.read(
@@ -403,7 +408,7 @@ def test_the_history_of_the_held_label_lot_gives_the_reason_for_the_hold(api: Ap
     held = [e for e in events if e["event"] == "Held"]
     assert [e["reason"] for e in held] == ["print defect: barcode unreadable on sample of 20"]
     assert held[0]["actor_name"] == PRINCIPAL_NAME
-    assert datetime.fromisoformat(held[0]["occurred_at"]) == demo.time_of(c.HoldLot, lot_number="LBL-24-0100")
+    assert datetime.fromisoformat(held[0]["occurred_at"]) == demo.time_of(HoldLot, lot_number="LBL-24-0100")
 
 
 def test_a_produced_lot_traces_back_to_the_lots_consumed_with_their_quantities(api: Api, plant: Plant) -> None:
@@ -431,7 +436,7 @@ def test_a_split_off_lot_traces_back_to_its_parent(api: Api, plant: Plant) -> No
     lot, part = unique("LOT"), unique("LOT")
     api.run(
         plant.receive(lot),
-        c.SplitLot(command_id=new_id(), lot_number=lot, quantity=q(40, "kg"), new_lot_number=part),
+        SplitLot(command_id=new_id(), lot_number=lot, quantity=q(40, "kg"), new_lot_number=part),
     )
 
     trace = api.read(f"/api/v1/lots/{part}/genealogy", direction="backward", min_position=api.position())

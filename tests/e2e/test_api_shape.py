@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
-from application import commands as c
-from tests.e2e.conftest import Api, Plant, assert_problem, new_id, q, unique
+from application.traceability.equipment import DecommissionEquipment
+from application.traceability.lots import SplitLot
+from application.traceability.work_orders import HoldWorkOrder
+from tests.builders import Plant, new_id, unique
+from tests.builders import q_in as q
+from tests.e2e.conftest import Api, assert_problem
 
 DECIMAL_TEXT = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$")
 
@@ -125,7 +129,7 @@ def test_a_work_order_has_a_history_of_who_did_what_and_why(api: Api, plant: Pla
     order = unique("WO")
     api.run(
         *plant.running_order(order),
-        c.HoldWorkOrder(command_id=new_id(), order_number=order, reason="filler nozzle dripping"),
+        HoldWorkOrder(command_id=new_id(), order_number=order, reason="filler nozzle dripping"),
     )
 
     history = api.read(f"/api/v1/work-orders/{order}/history")
@@ -137,7 +141,7 @@ def test_a_work_order_has_a_history_of_who_did_what_and_why(api: Api, plant: Pla
 
 
 def test_equipment_has_a_history(api: Api, plant: Plant) -> None:
-    api.run(c.DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="replaced by a new filler"))
+    api.run(DecommissionEquipment(command_id=new_id(), code=plant.filler, reason="replaced by a new filler"))
 
     history = api.read(f"/api/v1/equipment/{plant.filler}/history")
 
@@ -159,7 +163,7 @@ def test_a_trace_beyond_its_max_depth_says_it_was_truncated(api: Api, plant: Pla
     api.run(
         plant.receive(lots[0]),
         *(
-            c.SplitLot(command_id=new_id(), lot_number=parent, quantity=q(10 - i, "kg"), new_lot_number=child)
+            SplitLot(command_id=new_id(), lot_number=parent, quantity=q(10 - i, "kg"), new_lot_number=child)
             for i, (parent, child) in enumerate(itertools.pairwise(lots))
         ),
     )

@@ -23,16 +23,16 @@ from litestar.testing import TestClient
 
 import projections.status
 from api.app import create_app
+from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings
 from projections.store import ReadStore, Tx
-from projections.supervisor import ALL_PROJECTIONS
+from tests.builders import Plant
 from tests.e2e.conftest import (
     PRINCIPAL_ID,
     PRINCIPAL_NAME,
     REPO_ROOT,
     Api,
-    Plant,
     ServerProcess,
     assert_problem,
     fail_if_the_server_failed,
@@ -190,14 +190,9 @@ def client_with_read_store(tmp_path: Path, read_store: ReadStore) -> Iterator[Te
     """The app on a migrated SQLite store, its read store swapped for `read_store`."""
     settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path / 'chronicle.db'}"})
     migrate(settings)
-    app = create_app(settings, run_projections=False)
-    real = app.state.read_store
-    app.state.read_store = read_store
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        real.close()
+    app = create_app(settings, run_projections=False, read_store=read_store)
+    with TestClient(app) as client:
+        yield client
 
 
 @pytest.mark.parametrize("path", ["/api/v1/ready", "/api/v1/health"])

@@ -25,22 +25,21 @@ import psycopg
 import pytest
 
 from api.demo import request_for
-from application import commands as c
+from application.commands import Command
+from application.traceability.lots import MoveLot
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
+from tests.builders import Plant, new_id, unique
 from tests.e2e.conftest import (
     PRINCIPAL_ID,
     PRINCIPAL_NAME,
     REPO_ROOT,
-    Plant,
     ServerProcess,
     assert_problem,
     free_port,
-    new_id,
     server_failures,
     stop,
     store_environment,
-    unique,
     wait_until_ready,
 )
 from tests.private_postgres import PrivatePostgres, private_postgres
@@ -111,13 +110,13 @@ class Tally:
         return sum(len(moves) for moves in self.acknowledged.values())
 
 
-def post(client: httpx.Client, command: c.Command) -> httpx.Response:
+def post(client: httpx.Client, command: Command) -> httpx.Response:
     """POSTs a command to its route with its id as Idempotency-Key."""
     path, body, headers = request_for(command)
     return client.post(path, content=msgspec.json.encode(body), headers={**headers, "Content-Type": "application/json"})
 
 
-def send_until_answered(client: httpx.Client, command: c.Command, tally: Tally) -> httpx.Response:
+def send_until_answered(client: httpx.Client, command: Command, tally: Tally) -> httpx.Response:
     """Sends a command; after a 503, sends it again (same Idempotency-Key) once Retry-After has passed."""
     deadline = time.monotonic() + WAIT_S
     while True:
@@ -143,7 +142,7 @@ def client_load(base_url: str, plant: Plant, tally: Tally, errors: list[BaseExce
             with tally.lock:
                 tally.acknowledged[lot] = {}
             for n in range(MOVES_PER_CLIENT):
-                move = c.MoveLot(command_id=new_id(), lot_number=lot, location=f"RACK-{n}")
+                move = MoveLot(command_id=new_id(), lot_number=lot, location=f"RACK-{n}")
                 response = send_until_answered(client, move, tally)
                 if response.status_code == 202:
                     with tally.lock:
@@ -280,7 +279,7 @@ def test_an_outage_longer_than_the_budget_answers_503_then_commands_reads_and_pr
             assert post(client, plant.receive(lot)).status_code == 201
             private_server.stop()
             try:
-                moved = c.MoveLot(command_id=new_id(), lot_number=lot, location="RACK-OUTAGE")
+                moved = MoveLot(command_id=new_id(), lot_number=lot, location="RACK-OUTAGE")
                 refused = post(client, moved)
                 problem = assert_problem(refused, 503)
                 assert int(refused.headers["Retry-After"]) >= 1

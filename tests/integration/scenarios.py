@@ -10,9 +10,19 @@ from typing import Any
 
 from api.demo_plant import shift
 from api.runtime import Runtime
-from application import commands as c
 from application.bus import CommandResult
-from projections.runner import REBUILD_SUFFIX, Projection, ProjectionRunner, Recorded
+from application.commands import AmountIn, Command
+from application.traceability.lots import MergeLots, MoveLot, ReceiveLot, SplitLot
+from application.traceability.work_orders import (
+    BomLineIn,
+    ConsumeMaterial,
+    CreateWorkOrder,
+    OperationIn,
+    ReleaseWorkOrder,
+    ReportProduction,
+    StartWorkOrder,
+)
+from projections.runner import REBUILD_SUFFIX, ReadModelProjection, ReadModelRunner, Recorded
 from projections.store import ReadStore, Row
 from tests.builders import T0, context, next_id, q_in
 
@@ -20,12 +30,12 @@ SHIFT_START = T0
 REFERENCE_SUFFIX = "__ref"
 
 
-def run(runtime: Runtime, commands: Iterable[c.Command]) -> list[CommandResult]:
+def run(runtime: Runtime, commands: Iterable[Command]) -> list[CommandResult]:
     """Sends commands one after another, as an operator would."""
     return [runtime.bus.execute(command, context()) for command in commands]
 
 
-def run_together(runtime: Runtime, commands: Sequence[c.Command]) -> list[CommandResult]:
+def run_together(runtime: Runtime, commands: Sequence[Command]) -> list[CommandResult]:
     """Sends commands all at once, so that the bus commits them in a few group transactions."""
     futures: list[Future[CommandResult]] = [runtime.bus.submit(command, context()) for command in commands]
     return [future.result(timeout=120) for future in futures]
@@ -46,42 +56,42 @@ class Timeline:
     def __init__(self, start: datetime) -> None:
         self.time = start
 
-    def at(self, command_type: type[c.Command], minutes: int = 3, **fields: Any) -> c.Command:
+    def at(self, command_type: type[Command], minutes: int = 3, **fields: Any) -> Command:
         self.time += timedelta(minutes=minutes)
         return command_type(command_id=next_id("scn"), occurred_at=self.time, **fields)
 
-    def running_order(self, number: str, product: str, bom: Sequence[tuple[str, str, str]]) -> list[c.Command]:
+    def running_order(self, number: str, product: str, bom: Sequence[tuple[str, str, str]]) -> list[Command]:
         unit = {"SYRUP": "L", "COLA-BTL": "ea"}.get(product, "L")
         return [
             self.at(
-                c.CreateWorkOrder,
+                CreateWorkOrder,
                 order_number=number,
                 product_code=product,
                 planned_quantity=q_in(10_000, unit),
-                bill_of_materials=[c.BomLineIn(m, Decimal(per), u) for m, per, u in bom],
-                routing=[c.OperationIn(10, "Mix", "MIXER-1", Decimal("0.5"))],
+                bill_of_materials=[BomLineIn(m, Decimal(per), u) for m, per, u in bom],
+                routing=[OperationIn(10, "Mix", "MIXER-1", Decimal("0.5"))],
             ),
-            self.at(c.ReleaseWorkOrder, order_number=number),
-            self.at(c.StartWorkOrder, order_number=number),
+            self.at(ReleaseWorkOrder, order_number=number),
+            self.at(StartWorkOrder, order_number=number),
         ]
 
-    def consume(self, number: str, lot: str, value: str | int, unit: str) -> c.Command:
-        return self.at(c.ConsumeMaterial, order_number=number, lot_number=lot, quantity=q_in(value, unit), operation=10)
+    def consume(self, number: str, lot: str, value: str | int, unit: str) -> Command:
+        return self.at(ConsumeMaterial, order_number=number, lot_number=lot, quantity=q_in(value, unit), operation=10)
 
-    def produce(self, number: str, lot: str, good: str | int, unit: str) -> c.Command:
+    def produce(self, number: str, lot: str, good: str | int, unit: str) -> Command:
         return self.at(
-            c.ReportProduction,
+            ReportProduction,
             minutes=20,
             order_number=number,
             operation=10,
-            good=c.AmountIn(Decimal(good), unit),
-            scrap=c.AmountIn(Decimal(0), unit),
+            good=AmountIn(Decimal(good), unit),
+            scrap=AmountIn(Decimal(0), unit),
             lot_number=lot,
         )
 
-    def receive(self, lot: str, material: str, value: str | int, unit: str) -> c.Command:
+    def receive(self, lot: str, material: str, value: str | int, unit: str) -> Command:
         return self.at(
-            c.ReceiveLot,
+            ReceiveLot,
             minutes=1,
             lot_number=lot,
             material_code=material,
@@ -90,14 +100,14 @@ class Timeline:
             supplier_lot=f"SUP-{lot}",
         )
 
-    def split(self, lot: str, value: str | int, unit: str, into: str) -> c.Command:
-        return self.at(c.SplitLot, lot_number=lot, quantity=q_in(value, unit), new_lot_number=into)
+    def split(self, lot: str, value: str | int, unit: str, into: str) -> Command:
+        return self.at(SplitLot, lot_number=lot, quantity=q_in(value, unit), new_lot_number=into)
 
-    def merge(self, lots: Sequence[str], into: str) -> c.Command:
-        return self.at(c.MergeLots, lot_numbers=list(lots), new_lot_number=into, location="SILO-2")
+    def merge(self, lots: Sequence[str], into: str) -> Command:
+        return self.at(MergeLots, lot_numbers=list(lots), new_lot_number=into, location="SILO-2")
 
 
-def genealogy_extras(after: datetime) -> list[c.Command]:
+def genealogy_extras(after: datetime) -> list[Command]:
     """After the demo shift: merges of merges, a lot split with both halves going into different
     orders, an output made with no consumption since the previous report, and outputs merged again."""
     t = Timeline(after)
@@ -139,11 +149,11 @@ def genealogy_extras(after: datetime) -> list[c.Command]:
     ]
 
 
-def stock_movements(after: datetime, lots: int) -> tuple[list[c.Command], list[c.Command]]:
+def stock_movements(after: datetime, lots: int) -> tuple[list[Command], list[Command]]:
     """Receipts of `lots` bottle lots, then a move of each to the line: a long lots history."""
     t = Timeline(after)
     receipts = [t.receive(f"MV-{i:04d}", "BOTTLE", 100 + i, "ea") for i in range(lots)]
-    moves = [t.at(c.MoveLot, minutes=1, lot_number=f"MV-{i:04d}", location=f"LINE-{i % 3}") for i in range(lots)]
+    moves = [t.at(MoveLot, minutes=1, lot_number=f"MV-{i:04d}", location=f"LINE-{i % 3}") for i in range(lots)]
     return receipts, moves
 
 
@@ -156,27 +166,31 @@ def recorded_events(runtime: Runtime, page: int = 500) -> Iterator[Recorded]:
         position = notifications[-1].id
 
 
-def project(runtime: Runtime, store: ReadStore, projection_class: type[Projection], page_size: int = 2000) -> int:
+def project(
+    runtime: Runtime, store: ReadStore, projection_class: type[ReadModelProjection], page_size: int = 2000
+) -> int:
     """Brings one view up to the log head with a single runner; returns its position."""
-    runner = ProjectionRunner(runtime.app, store, projection_class(store), page_size=page_size)
+    runner = ReadModelRunner(runtime.app, store, projection_class(store), page_size=page_size)
     runner.catch_up()
     return runner.position
 
 
-def reference_snapshot(runtime: Runtime, store: ReadStore, projection_class: type[Projection]) -> dict[str, list[Row]]:
+def reference_snapshot(
+    runtime: Runtime, store: ReadStore, projection_class: type[ReadModelProjection]
+) -> dict[str, list[Row]]:
     """A view built from scratch by one runner that never stopped, in copies of the view's tables
     (`<table>__ref`), keyed by the real table names so it compares with `snapshot()`."""
     with store.transaction() as tx:
         for table in projection_class.tables:
             store.copy_table(tx, table, table + REFERENCE_SUFFIX)
-    runner = ProjectionRunner(
+    runner = ReadModelRunner(
         runtime.app, store, projection_class(store, REFERENCE_SUFFIX), tracking_name=f"{projection_class.name}#ref"
     )
     runner.catch_up()
     return {table: rows_of(store, table + REFERENCE_SUFFIX) for table in projection_class.tables}
 
 
-def snapshot(store: ReadStore, projection_class: type[Projection]) -> dict[str, list[Row]]:
+def snapshot(store: ReadStore, projection_class: type[ReadModelProjection]) -> dict[str, list[Row]]:
     return {table: rows_of(store, table) for table in projection_class.tables}
 
 

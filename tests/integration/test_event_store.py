@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 
 from api.runtime import Runtime, build_runtime
 from application.bus import CommandResult
-from application.commands import HoldWorkOrder
+from application.traceability.work_orders import HoldWorkOrder
 from domain.errors import IllegalTransitionError, InsufficientQuantityError
 from domain.ids import lot_id, work_order_id
 from domain.material_lot import MaterialLot

@@ -21,13 +21,23 @@ from hypothesis import strategies as st
 
 from alembic import command
 from api.runtime import Runtime, build_runtime
-from application import commands as c
+from application.commands import AmountIn, Command
+from application.traceability.lots import MergeLots, ReceiveLot, SplitLot
+from application.traceability.work_orders import (
+    BomLineIn,
+    ConsumeMaterial,
+    CreateWorkOrder,
+    OperationIn,
+    ReleaseWorkOrder,
+    ReportProduction,
+    StartWorkOrder,
+)
 from domain.errors import DomainError
 from infrastructure.migrations import alembic_config, migrate
 from infrastructure.settings import Settings
-from projections.genealogy import GenealogyProjection, reached_lots, trace
 from projections.runner import rebuild
 from projections.store import PostgresReadStore, ReadStore, open_read_store
+from projections.traceability.genealogy import GenealogyProjection, reached_lots, trace
 from tests.builders import context, next_id, plant_commands, q_in, receive
 from tests.fakes import SteppingClock
 from tests.integration.scenarios import genealogy_extras, project, recorded_events, run, run_demo_shift
@@ -272,13 +282,13 @@ def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate(template_settings)
     runtime = build_runtime(template_settings, clock=SteppingClock())
     orders = [
-        c.CreateWorkOrder(
+        CreateWorkOrder(
             command_id=next_id(),
             order_number=f"O{i}",
             product_code="SUGAR",
             planned_quantity=q_in(1000, "kg"),
-            bill_of_materials=[c.BomLineIn("SUGAR", Decimal(1), "kg")],
-            routing=[c.OperationIn(10, "Mix", "MIX", Decimal(1))],
+            bill_of_materials=[BomLineIn("SUGAR", Decimal(1), "kg")],
+            routing=[OperationIn(10, "Mix", "MIX", Decimal(1))],
         )
         for i in range(ORDERS)
     ]
@@ -288,8 +298,8 @@ def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             *plant_commands(),
             *[receive(lot, value=300) for lot in FIRST_LOTS],
             *orders,
-            *[c.ReleaseWorkOrder(command_id=next_id(), order_number=o.order_number) for o in orders],
-            *[c.StartWorkOrder(command_id=next_id(), order_number=o.order_number) for o in orders],
+            *[ReleaseWorkOrder(command_id=next_id(), order_number=o.order_number) for o in orders],
+            *[StartWorkOrder(command_id=next_id(), order_number=o.order_number) for o in orders],
         ],
     )
     runtime.close()
@@ -302,8 +312,8 @@ def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Receive:
     amount: int
 
-    def command(self, lots: list[str], new: str) -> c.Command | None:
-        return c.ReceiveLot(
+    def command(self, lots: list[str], new: str) -> Command | None:
+        return ReceiveLot(
             command_id=next_id(),
             lot_number=new,
             material_code="SUGAR",
@@ -318,12 +328,12 @@ class Produce:
     order: int
     amount: int
 
-    def command(self, lots: list[str], new: str) -> c.Command | None:
-        return c.ReportProduction(
+    def command(self, lots: list[str], new: str) -> Command | None:
+        return ReportProduction(
             command_id=next_id(),
             order_number=f"O{self.order}",
             operation=10,
-            good=c.AmountIn(Decimal(self.amount), "kg"),
+            good=AmountIn(Decimal(self.amount), "kg"),
             lot_number=new,
         )
 
@@ -334,8 +344,8 @@ class Consume:
     lot: int  # picks one of the lots made so far, modulo their number
     amount: int
 
-    def command(self, lots: list[str], new: str) -> c.Command | None:
-        return c.ConsumeMaterial(
+    def command(self, lots: list[str], new: str) -> Command | None:
+        return ConsumeMaterial(
             command_id=next_id(),
             order_number=f"O{self.order}",
             lot_number=lots[self.lot % len(lots)],
@@ -349,8 +359,8 @@ class Split:
     lot: int
     amount: int
 
-    def command(self, lots: list[str], new: str) -> c.Command | None:
-        return c.SplitLot(
+    def command(self, lots: list[str], new: str) -> Command | None:
+        return SplitLot(
             command_id=next_id(), lot_number=lots[self.lot % len(lots)], quantity=q_in(self.amount, "kg"),
             new_lot_number=new,
         )  # fmt: skip
@@ -361,11 +371,11 @@ class Merge:
     first: int
     second: int
 
-    def command(self, lots: list[str], new: str) -> c.Command | None:
+    def command(self, lots: list[str], new: str) -> Command | None:
         if self.first % len(lots) == self.second % len(lots):
             return None
         pooled = [lots[self.first % len(lots)], lots[self.second % len(lots)]]
-        return c.MergeLots(command_id=next_id(), lot_numbers=pooled, new_lot_number=new, location="WH")
+        return MergeLots(command_id=next_id(), lot_numbers=pooled, new_lot_number=new, location="WH")
 
 
 Step = Receive | Produce | Consume | Split | Merge
@@ -465,7 +475,7 @@ def test_a_rebuilt_view_has_planner_statistics_and_traces_follow_the_indexes(
     runtime: Runtime, store: ReadStore
 ) -> None:
     plant_history(runtime, store)
-    rebuild(runtime.app, store, GenealogyProjection, out=None)
+    rebuild(runtime.app, store, GenealogyProjection)
     if not isinstance(store, PostgresReadStore):
         return  # SQLite plans these walks from its indexes alone
     with store.reader() as tx:
@@ -516,7 +526,7 @@ def test_a_chain_longer_than_the_trace_limit_is_recalled_whole_and_the_trace_say
     run(
         runtime,
         [
-            c.SplitLot(
+            SplitLot(
                 command_id=next_id(),
                 lot_number=f"HEEL-{i - 1}",
                 quantity=q_in(1000 - i, "kg"),

@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 
+from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from api.runtime import Runtime
 from domain.ids import work_order_id
 from domain.work_order import WorkOrder
 from infrastructure.settings import Settings
-from projections.equipment import EquipmentProjection
-from projections.lots import LotsProjection, get_lot
-from projections.materials import MaterialsProjection
-from projections.runner import ProjectionRunner, Recorded, rebuild
+from projections.runner import ReadModelRunner, Recorded, rebuild
 from projections.store import ReadStore, Tx, open_read_store
-from projections.supervisor import ALL_PROJECTIONS
-from projections.work_orders import WorkOrdersProjection, get_work_order
+from projections.traceability.equipment import EquipmentProjection
+from projections.traceability.lots import LotsProjection, get_lot
+from projections.traceability.materials import MaterialsProjection
+from projections.traceability.work_orders import WorkOrdersProjection, get_work_order
 from tests.builders import consume, plant_commands, receive, running_order
 from tests.integration.scenarios import (
     genealogy_extras,
@@ -102,7 +102,7 @@ def an_order_consuming_sugar(runtime: Runtime, consumptions: int) -> None:
 def test_a_page_moves_the_view_and_its_position_together(runtime: Runtime, store: ReadStore) -> None:
     an_order_consuming_sugar(runtime, consumptions=4)
     page_end = runtime.app.recorder.select_notifications(start=0, limit=12, inclusive_of_start=False)[-1].id
-    runner = ProjectionRunner(runtime.app, store, WorkOrdersProjection(store), page_size=12)
+    runner = ReadModelRunner(runtime.app, store, WorkOrdersProjection(store), page_size=12)
 
     assert runner.step() == 12
     assert position_of(store, "work_orders") == page_end
@@ -123,7 +123,7 @@ def test_a_page_that_fails_half_way_changes_neither_the_view_nor_its_position(
     before_consumption = runtime.app.max_position()
     run(runtime, [consume("WO-1", "SUG-1", 3) for _ in range(6)])
     projection = WorkOrdersProjection(store)
-    runner = ProjectionRunner(runtime.app, store, projection, page_size=5)
+    runner = ReadModelRunner(runtime.app, store, projection, page_size=5)
     runner.catch_up(until=before_consumption)
     view_before = snapshot(store, WorkOrdersProjection)
     real_apply = projection.apply
@@ -141,7 +141,7 @@ def test_a_page_that_fails_half_way_changes_neither_the_view_nor_its_position(
     assert snapshot(store, WorkOrdersProjection) == view_before
     assert position_of(store, "work_orders") == before_consumption
 
-    restarted = ProjectionRunner(runtime.app, store, WorkOrdersProjection(store), page_size=5)
+    restarted = ReadModelRunner(runtime.app, store, WorkOrdersProjection(store), page_size=5)
     restarted.catch_up()
     order: WorkOrder = runtime.app.repository.get(work_order_id("WO-1"))
     assert consumed_sugar(store, "WO-1") == order.consumed["SUGAR"].value == 6 * 3
@@ -158,7 +158,7 @@ def test_a_restarted_runner_resumes_from_its_position_and_ends_like_one_that_nev
     halfway = first.app.max_position() // 2
     stopped_at = {}
     for projection_class in ALL_PROJECTIONS:
-        runner = ProjectionRunner(first.app, first_store, projection_class(first_store), page_size=7)
+        runner = ReadModelRunner(first.app, first_store, projection_class(first_store), page_size=7)
         runner.catch_up(until=halfway)
         stopped_at[projection_class.name] = runner.position
         assert any(snapshot(first_store, projection_class).values()), "stopped before the view had any rows"
@@ -179,7 +179,7 @@ def test_a_restarted_runner_resumes_from_its_position_and_ends_like_one_that_nev
     monkeypatch.setattr(restarted.app.recorder, "select_notifications", select_notifications)
     for projection_class in ALL_PROJECTIONS:
         starts.clear()
-        ProjectionRunner(restarted.app, store, projection_class(store), page_size=7).catch_up()
+        ReadModelRunner(restarted.app, store, projection_class(store), page_size=7).catch_up()
         assert starts[0] == stopped_at[projection_class.name] == halfway
         assert position_of(store, projection_class.name) == restarted.app.max_position()
     monkeypatch.undo()
@@ -202,7 +202,7 @@ def test_events_a_view_ignores_still_advance_its_position(
         projection = projection_class(store)
         pages: list[Sequence[Recorded]] = []
         monkeypatch.setattr(projection, "apply", lambda tx, page, seen=pages: seen.append(page))
-        ProjectionRunner(runtime.app, store, projection).catch_up()
+        ReadModelRunner(runtime.app, store, projection).catch_up()
         assert pages == []
         assert position_of(store, projection_class.name) == head
         assert snapshot(store, projection_class) == view_before
@@ -299,8 +299,8 @@ def test_a_view_can_be_rebuilt_again_after_a_rebuild(runtime: Runtime, store: Re
     view_before = rows_of(store, "rm_lots")
     head = runtime.app.max_position()
 
-    assert rebuild(runtime.app, store, LotsProjection, page_size=50, out=None) == head
-    assert rebuild(runtime.app, store, LotsProjection, page_size=50, out=None) == head
+    assert rebuild(runtime.app, store, LotsProjection, page_size=50) == head
+    assert rebuild(runtime.app, store, LotsProjection, page_size=50) == head
 
     assert rows_of(store, "rm_lots") == view_before
     assert position_of(store, "lots#rebuild") is None
@@ -319,7 +319,7 @@ class Rival:
             applied.extend(r.position for r in page)
 
         projection.apply = apply_and_note  # type: ignore[method-assign]
-        self.runner = ProjectionRunner(runtime.app, store, projection, page_size=page_size)
+        self.runner = ReadModelRunner(runtime.app, store, projection, page_size=page_size)
         self.errors: list[BaseException] = []
 
     def catch_up(self, start: threading.Barrier) -> None:
@@ -355,7 +355,7 @@ def test_two_runners_of_one_view_never_apply_a_page_twice(
     writer, store = open_runtime(), open_store()
     an_order_consuming_sugar(writer, consumptions=30)
     run(writer, [*running_order("WO-2"), *[consume("WO-2", "SUG-1", 2) for _ in range(20)]])
-    ProjectionRunner(writer.app, store, WorkOrdersProjection(store)).step(until=0)  # the view has started
+    ReadModelRunner(writer.app, store, WorkOrdersProjection(store)).step(until=0)  # the view has started
 
     applied, errors = race_two_runners(open_runtime, open_store, page_size=2)
 
@@ -422,7 +422,7 @@ def test_status_prints_each_projection_with_its_position_and_lag(
     an_order_consuming_sugar(runtime, consumptions=5)
     head = runtime.app.max_position()
     project(runtime, store, EquipmentProjection)
-    ProjectionRunner(runtime.app, store, LotsProjection(store), page_size=4).catch_up(until=10)
+    ReadModelRunner(runtime.app, store, LotsProjection(store), page_size=4).catch_up(until=10)
 
     status = subprocess.run(  # noqa: S603
         mes("projections", "status"),

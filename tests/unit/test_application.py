@@ -15,9 +15,9 @@ import msgspec
 import pytest
 
 from api.runtime import Runtime, build_runtime
-from application import commands as c
 from application.bus import CommandResult, IdempotencyKeyReusedError
-from application.commands import InvalidCommandError
+from application.commands import Command, InvalidCommandError, QuantityIn
+from application.traceability.lots import HoldLot, MoveLot
 from domain.errors import InsufficientQuantityError, LotNotAvailableError, MaterialNotInBomError, NotFoundError
 from domain.ids import lot_id, work_order_id
 from domain.material_lot import MaterialLot
@@ -74,7 +74,7 @@ def gated_runtime(gate: GateClock) -> Iterator[Runtime]:
     runtime.close()
 
 
-def run(runtime: Runtime, *commands: c.Command) -> list[CommandResult]:
+def run(runtime: Runtime, *commands: Command) -> list[CommandResult]:
     return [runtime.bus.execute(command, context()) for command in commands]
 
 
@@ -93,11 +93,11 @@ def work_order(runtime: Runtime, order_number: str = "WO-1") -> WorkOrder:
     return stored
 
 
-def in_one_batch(runtime: Runtime, gate: GateClock, commands: Sequence[c.Command]) -> list[Future[CommandResult]]:
+def in_one_batch(runtime: Runtime, gate: GateClock, commands: Sequence[Command]) -> list[Future[CommandResult]]:
     """Submits `commands` so that the writer runs them all in one batch, after a plug command of its own."""
     batches_before = runtime.bus.batches
     gate.close()
-    plug = runtime.bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
+    plug = runtime.bus.submit(MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
     assert gate.entered.wait(WAIT_S), "the writer never reached the plug command"
     futures = [runtime.bus.submit(command, context()) for command in commands]
     gate.open()
@@ -117,7 +117,7 @@ def test_consuming_changes_the_lot_and_the_order_together_at_one_position(memory
     result = memory_runtime.bus.execute(consume("WO-1", "LOT-A", 30), context())
 
     assert result.position == before + 2 == memory_runtime.app.max_position()
-    assert result.result["remaining"] == "70 kg"
+    assert result.result.remaining == "70 kg"
     recorded = memory_runtime.app.recorder.select_notifications(start=before + 1, limit=10)
     assert {n.originator_id for n in recorded} == {lot_id("LOT-A"), work_order_id("WO-1")}
     assert lot(memory_runtime, "LOT-A").version == lot_version + 1
@@ -176,9 +176,7 @@ def test_a_repeated_command_id_with_another_payload_is_refused_and_records_nothi
     after_first = memory_runtime.app.max_position()
 
     with pytest.raises(IdempotencyKeyReusedError, match="another payload"):
-        memory_runtime.bus.execute(
-            msgspec.structs.replace(command, quantity=c.QuantityIn(Decimal(31), "kg")), context()
-        )
+        memory_runtime.bus.execute(msgspec.structs.replace(command, quantity=QuantityIn(Decimal(31), "kg")), context())
 
     assert memory_runtime.app.max_position() == after_first
     assert lot(memory_runtime, "LOT-A").quantity == qty(70, "kg")
@@ -260,7 +258,7 @@ def test_commands_from_many_threads_are_committed_in_batches(gated_runtime: Runt
     bus = gated_runtime.bus
     before = gated_runtime.app.max_position()
     gate.close()
-    plug = bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-B", location="PLUG"), context())
+    plug = bus.submit(MoveLot(command_id=next_id("plug"), lot_number="LOT-B", location="PLUG"), context())
     assert gate.entered.wait(WAIT_S)
 
     def submit_share(thread: int) -> list[Future[CommandResult]]:
@@ -302,7 +300,7 @@ def test_commands_executed_from_many_threads_all_commit_exactly_once(memory_runt
 
 def test_a_command_refused_half_way_leaves_nothing_in_its_batch(gated_runtime: Runtime, gate: GateClock) -> None:
     plant_with_running_order(gated_runtime)
-    run(gated_runtime, receive("LOT-H", value=50), c.HoldLot(command_id=next_id(), lot_number="LOT-H", reason="QA"))
+    run(gated_runtime, receive("LOT-H", value=50), HoldLot(command_id=next_id(), lot_number="LOT-H", reason="QA"))
     # The order accepts each of these consumptions; the lot refuses two of them after the order has changed.
     commands = [
         consume("WO-1", "LOT-B", 11),  # first in the batch, more than the lot holds
@@ -315,8 +313,8 @@ def test_a_command_refused_half_way_leaves_nothing_in_its_batch(gated_runtime: R
 
     assert isinstance(futures[0].exception(), InsufficientQuantityError)
     assert isinstance(futures[2].exception(), LotNotAvailableError)
-    assert futures[1].result().result["remaining"] == "95 kg"
-    assert futures[3].result().result["remaining"] == "88 kg"
+    assert futures[1].result().result.remaining == "95 kg"
+    assert futures[3].result().result.remaining == "88 kg"
     order = work_order(gated_runtime)
     assert order.consumed == {"SUGAR": qty(12, "kg")}
     assert order.consumed_lots == ["LOT-A"]
@@ -333,7 +331,7 @@ def test_a_command_refused_half_way_leaves_nothing_in_its_batch(gated_runtime: R
 
 
 def test_a_consumption_reported_on_unknown_equipment_is_refused(memory_runtime: Runtime) -> None:
-    for command in [*plant_commands(), receive("LOT-EQ", "SUGAR", 100, "kg"), *running_order("WO-EQ")]:
+    for command in [*plant_commands(), receive("LOT-EQ", 100, "kg"), *running_order("WO-EQ")]:
         memory_runtime.bus.execute(command, context())
     before = memory_runtime.app.max_position()
     report = msgspec.structs.replace(consume("WO-EQ", "LOT-EQ", 5), equipment_code="NO-SUCH-CELL")
@@ -350,12 +348,12 @@ def test_callers_on_two_event_loops_get_their_own_answers_and_refusals(gated_run
     shares = ([consume("WO-1", "LOT-A", 1) for _ in range(10)], [consume("WO-1", "LOT-A", 1) for _ in range(9)])
     shares[1].append(consume("WO-1", "LOT-B", 11))  # more than LOT-B holds
 
-    async def send_all(share: Sequence[c.Command]) -> list[CommandResult | BaseException]:
+    async def send_all(share: Sequence[Command]) -> list[CommandResult | BaseException]:
         sent = (bus.execute_async(command, context()) for command in share)
         return await asyncio.gather(*sent, return_exceptions=True)
 
     gate.close()
-    plug = bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
+    plug = bus.submit(MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
     assert gate.entered.wait(WAIT_S)
     with ThreadPoolExecutor(max_workers=2) as loops:  # two threads, each with its own event loop
         answers = [loops.submit(asyncio.run, send_all(share)) for share in shares]
@@ -378,7 +376,7 @@ def test_a_caller_that_gives_up_waiting_leaves_the_others_answered(gated_runtime
     plant_with_running_order(gated_runtime)
     bus = gated_runtime.bus
     gate.close()
-    plug = bus.submit(c.MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
+    plug = bus.submit(MoveLot(command_id=next_id("plug"), lot_number="LOT-A", location="PLUG"), context())
     assert gate.entered.wait(WAIT_S)
 
     async def one_gives_up() -> CommandResult:

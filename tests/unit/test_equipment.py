@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.runtime import Runtime
-from application import commands as c
+from application.traceability.equipment import DecommissionEquipment, RegisterEquipment
 from domain.equipment import Equipment
 from domain.errors import EquipmentDecommissionedError, HierarchyError, ReasonRequiredError
 from domain.ids import equipment_id
@@ -143,21 +143,19 @@ def test_decommissioning_twice_is_refused() -> None:
 
 def test_registering_under_a_decommissioned_line_through_the_bus_records_nothing(memory_runtime: Runtime) -> None:
     for command in [
-        c.RegisterEquipment(command_id=next_id(), code="S1", name="Site", level=L.SITE),
-        c.RegisterEquipment(command_id=next_id(), code="S1.A", name="Area", level=L.AREA, parent_code="S1"),
-        c.RegisterEquipment(
+        RegisterEquipment(command_id=next_id(), code="S1", name="Site", level=L.SITE),
+        RegisterEquipment(command_id=next_id(), code="S1.A", name="Area", level=L.AREA, parent_code="S1"),
+        RegisterEquipment(
             command_id=next_id(), code="S1.A.L1", name="Line", level=L.PRODUCTION_LINE, parent_code="S1.A"
         ),
-        c.DecommissionEquipment(command_id=next_id(), code="S1.A.L1", reason="line dismantled"),
+        DecommissionEquipment(command_id=next_id(), code="S1.A.L1", reason="line dismantled"),
     ]:
         memory_runtime.bus.execute(command, context())
     before = memory_runtime.app.max_position()
 
     with pytest.raises(EquipmentDecommissionedError):
         memory_runtime.bus.execute(
-            c.RegisterEquipment(
-                command_id=next_id(), code="CELL", name="Cell", level=L.WORK_CELL, parent_code="S1.A.L1"
-            ),
+            RegisterEquipment(command_id=next_id(), code="CELL", name="Cell", level=L.WORK_CELL, parent_code="S1.A.L1"),
             context(),
         )
 

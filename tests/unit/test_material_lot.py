@@ -22,32 +22,9 @@ from domain.ids import lot_id
 from domain.material_lot import MaterialLot
 from domain.values import LotStatus, Quantity
 from tests.builders import T0, provenance, qty
+from tests.builders import received_lot as lot
 
 TODAY = T0.date()
-
-
-def lot(
-    lot_number: str = "LOT-1",
-    value: str | int = 100,
-    unit: str = "kg",
-    *,
-    material: str = "SUGAR",
-    expiry: date | None = None,
-    quarantined: bool = False,
-) -> MaterialLot:
-    """A received lot with its creation event already collected, so a test sees only its own events."""
-    received = MaterialLot.receive(
-        lot_number=lot_number,
-        material_code=material,
-        quantity=qty(value, unit),
-        location="WH",
-        supplier_lot=f"SUP-{lot_number}",
-        expiry=expiry,
-        quarantined=quarantined,
-        provenance=provenance(),
-    )
-    received.collect_events()
-    return received
 
 
 def held(lot_number: str = "LOT-1", value: str | int = 100) -> MaterialLot:

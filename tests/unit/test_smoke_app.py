@@ -10,4 +10,4 @@ def test_receiving_a_lot_records_one_event_and_answers_its_position(memory_runti
     before = memory_runtime.app.max_position()
     result = memory_runtime.bus.execute(receive("LOT-1"), context())
     assert result.position == before + 1
-    assert result.result["lot_number"] == "LOT-1"
+    assert result.result.lot_number == "LOT-1"

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from api.runtime import Runtime
-from application import commands as c
+from application.traceability.work_orders import (
+    BomLineIn,
+    CreateWorkOrder,
+    OperationIn,
+    ReleaseWorkOrder,
+    StartWorkOrder,
+)
 from domain.errors import (
     IllegalTransitionError,
     InvalidOrderError,
@@ -367,8 +373,8 @@ def test_production_before_any_consumption_has_no_inputs() -> None:
 def test_a_produced_lot_records_the_lots_it_was_made_from(memory_runtime: Runtime) -> None:
     for command in [
         *plant_commands(),
-        receive("LOT-S1", "SUGAR", 100, "kg"),
-        receive("LOT-W1", "WATER", 500, "L"),
+        receive("LOT-S1", 100, "kg"),
+        receive("LOT-W1", 500, "L", material="WATER"),
         *running_order("WO-1"),
         consume("WO-1", "LOT-S1", 20),
         consume("WO-1", "LOT-W1", 80, "L"),
@@ -387,23 +393,23 @@ def test_a_produced_lot_records_the_lots_it_was_made_from(memory_runtime: Runtim
 
 
 def test_an_order_accepted_with_a_bom_line_in_grams_can_record_consumption_of_it(memory_runtime: Runtime) -> None:
-    for command in [*plant_commands(), receive("LOT-S1", "SUGAR", 100, "kg")]:
+    for command in [*plant_commands(), receive("LOT-S1", 100, "kg")]:
         memory_runtime.bus.execute(command, context())
-    create = c.CreateWorkOrder(
+    create = CreateWorkOrder(
         command_id=next_id(),
         order_number="WO-G",
         product_code="SYRUP",
         planned_quantity=q_in(10, "L"),
-        bill_of_materials=[c.BomLineIn("SUGAR", Decimal(200), "g")],
-        routing=[c.OperationIn(10, "Mix", "MIX", Decimal("0.5"))],
+        bill_of_materials=[BomLineIn("SUGAR", Decimal(200), "g")],
+        routing=[OperationIn(10, "Mix", "MIX", Decimal("0.5"))],
     )
     try:
         memory_runtime.bus.execute(create, context())
     except UnitMismatchError:
         return  # refusing a BOM line that is not in the material's base unit up front would be as good
     for command in [
-        c.ReleaseWorkOrder(command_id=next_id(), order_number="WO-G"),
-        c.StartWorkOrder(command_id=next_id(), order_number="WO-G"),
+        ReleaseWorkOrder(command_id=next_id(), order_number="WO-G"),
+        StartWorkOrder(command_id=next_id(), order_number="WO-G"),
     ]:
         memory_runtime.bus.execute(command, context())
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from projections.runner import Projection, Recorded, utc_text
+from domain.material_lot import MaterialLot
+from projections.runner import ReadModelProjection, Recorded, applies, utc_text
 from projections.store import ReadStore, Row, Tx
 
-TOPIC = "domain.material_lot:MaterialLot"
 # The every-path trace lists each path, and paths multiply through merges and splits, so it stops at
 # a depth (and says so). The recall list visits each lot once per distance and needs no limit.
 MAX_DEPTH = 64
@@ -35,89 +35,83 @@ EDGE_COLUMNS = (
     "position",
     "child_material",
 )
-ORIGIN = {"Received": "received", "Produced": "produced", "CreatedBySplit": "split", "CreatedByMerge": "merged"}
 
 
-class GenealogyProjection(Projection):
+class GenealogyProjection(ReadModelProjection):
     name = "genealogy"
     tables = ("rm_genealogy_lots", "rm_genealogy_edges")
-    topics = frozenset(f"{TOPIC}.{kind}" for kind in ORIGIN)
 
-    def apply(self, tx: Tx, page: Sequence[Recorded]) -> None:
-        nodes: list[tuple[Any, ...]] = []
-        edges: list[tuple[Any, ...]] = []
-        for r in page:
-            e, kind = r.event, r.kind.split(".")[1]
-            at = utc_text(e.provenance.occurred_at)
-            nodes.append(
-                (
-                    e.lot_number,
-                    str(e.originator_id),
-                    e.material_code,
-                    ORIGIN[kind],
-                    getattr(e, "order_number", None),
-                    at,
-                    r.position,
-                )
-            )
-            actor = e.provenance.actor
-            common = (actor.id, actor.name, at, r.position, e.material_code)
-            if kind == "Produced":
-                edges += [
-                    (
-                        p.lot_number,
-                        e.lot_number,
-                        "consumed-into",
-                        _value(p.quantity),
-                        _unit(p.quantity),
-                        e.order_number,
-                        e.operation,
-                        e.equipment_code,
-                        *common,
-                    )
-                    for p in e.inputs
-                ]
-            elif kind == "CreatedBySplit":
-                edges.append(
-                    (
-                        e.parent_lot,
-                        e.lot_number,
-                        "split",
-                        str(e.quantity.value),
-                        e.quantity.unit,
-                        None,
-                        None,
-                        None,
-                        *common,
-                    )
-                )
-            elif kind == "CreatedByMerge":
-                edges += [
-                    (
-                        p.lot_number,
-                        e.lot_number,
-                        "merge",
-                        _value(p.quantity),
-                        _unit(p.quantity),
-                        None,
-                        None,
-                        None,
-                        *common,
-                    )
-                    for p in e.sources
-                ]
+    def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        self.nodes: list[tuple[Any, ...]] = []
+        self.edges: list[tuple[Any, ...]] = []
+
+    def finish(self, tx: Tx) -> None:
         tx.executemany(
             f"INSERT INTO {self.t['rm_genealogy_lots']} ({', '.join(NODE_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(NODE_COLUMNS))})",
-            nodes,
+            self.nodes,
         )
         # The parent's material comes from its node, written earlier (or just above, in this page).
         tx.executemany(
             f"INSERT INTO {self.t['rm_genealogy_edges']} ({', '.join(EDGE_COLUMNS)}, parent_material) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(EDGE_COLUMNS))}, "
             f"(SELECT material_code FROM {self.t['rm_genealogy_lots']} WHERE lot_number = ?))",
-            [(*edge, edge[0]) for edge in edges],
+            [(*edge, edge[0]) for edge in self.edges],
         )
+
+    def _node(self, r: Recorded, origin: str) -> tuple[Any, ...]:
+        """Records the lot; returns what every edge into it shares (who, when, where, its material)."""
+        e = r.event
+        self.nodes.append(
+            (
+                e.lot_number,
+                str(e.originator_id),
+                e.material_code,
+                origin,
+                getattr(e, "order_number", None),
+                r.at,
+                r.position,
+            )
+        )
+        actor = e.provenance.actor
+        return (actor.id, actor.name, r.at, r.position, e.material_code)
+
+    @applies(MaterialLot.Received)
+    def received(self, r: Recorded) -> None:
+        self._node(r, "received")
+
+    @applies(MaterialLot.Produced)
+    def produced(self, r: Recorded) -> None:
+        e, common = r.event, self._node(r, "produced")
+        self.edges += [
+            (
+                p.lot_number,
+                e.lot_number,
+                "consumed-into",
+                _value(p.quantity),
+                _unit(p.quantity),
+                e.order_number,
+                e.operation,
+                e.equipment_code,
+                *common,
+            )
+            for p in e.inputs
+        ]
+
+    @applies(MaterialLot.CreatedBySplit)
+    def split_off(self, r: Recorded) -> None:
+        e, common = r.event, self._node(r, "split")
+        self.edges.append(
+            (e.parent_lot, e.lot_number, "split", str(e.quantity.value), e.quantity.unit, None, None, None, *common)
+        )
+
+    @applies(MaterialLot.CreatedByMerge)
+    def merged(self, r: Recorded) -> None:
+        e, common = r.event, self._node(r, "merged")
+        self.edges += [
+            (p.lot_number, e.lot_number, "merge", _value(p.quantity), _unit(p.quantity), None, None, None, *common)
+            for p in e.sources
+        ]
 
 
 def _value(quantity: Any) -> str | None:

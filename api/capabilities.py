@@ -1,0 +1,20 @@
+"""The capabilities this Chronicle is made of; the composition root joins what each brings.
+
+A new capability arrives as new modules in each layer (`application/<name>/`, `api/<name>/`,
+`projections/<name>/`) and one line here.
+"""
+
+from __future__ import annotations
+
+from api.capability import Capability
+from api.command_routes import CommandRoute
+from api.traceability import CAPABILITY as TRACEABILITY
+from application.handlers import HandlerRegistry, join
+from projections.runner import ReadModelProjection
+
+CAPABILITIES: tuple[Capability, ...] = (TRACEABILITY,)
+
+HANDLERS: HandlerRegistry = join(c.handlers for c in CAPABILITIES)
+COMMAND_ROUTES: tuple[CommandRoute, ...] = tuple(r for c in CAPABILITIES for r in c.command_routes)
+PROJECTIONS: tuple[type[ReadModelProjection], ...] = tuple(p for c in CAPABILITIES for p in c.projections)
+PROJECTIONS_BY_NAME = {p.name: p for p in PROJECTIONS}
