@@ -89,7 +89,8 @@ def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
     )
     for lot in lots:
         out.write(
-            f"  {lot['lot_number']:<14} {lot['material_code']:<12} {lot['quantity']:>10} {lot['unit']:<4} "
+            f"  {lot['lot_number']:<14} {lot['material_code']:<12} {lot['quantity']['value']:>10} "
+            f"{lot['quantity']['unit']:<4} "
             f"{lot['status']:<10} {lot['location']}\n"
         )
     orders = client.get("/api/v1/work-orders", params=wait).json()["items"]
@@ -99,13 +100,14 @@ def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
     for order in orders:
         out.write(
             f"  {order['order_number']:<14} {order['product_code']:<10} {order['state']:<10} "
-            f"{order['good_quantity']:>8} {order['scrap_quantity']:>6}\n"
+            f"{order['good_quantity']['value']:>8} {order['scrap_quantity']['value']:>6}\n"
         )
     pallet = FINISHED_PALLETS[0]
     trace = client.get(f"/api/v1/lots/{pallet}/genealogy", params={**wait, "direction": "backward"}).json()
     out.write(f"\nWhat went into pallet {pallet} ({len(trace['lots'])} lots, from the genealogy view):\n")
     for step in sorted(trace["steps"], key=lambda s: s["path"]):
-        quantity = f"{step['quantity']} {step['unit']}" if step["quantity"] is not None else "shared"
+        amount = step["quantity"]
+        quantity = f"{amount['value']} {amount['unit']}" if amount is not None else "shared"
         out.write(
             f"  {'  ' * step['depth']}<- {step['lot_number']:<14} {step['material_code'] or '':<12} "
             f"{step['kind']:<14} {quantity}\n"

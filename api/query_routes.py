@@ -15,7 +15,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.problems import error_responses
 from api.schemas import History, HistoryEntry, decimal_text, encode_cursor, quantity
@@ -26,18 +26,19 @@ from domain.errors import NotFoundError
 from projections.status import ReadModels
 from projections.store import Row
 
-Limit = Annotated[int, Parameter(ge=1, le=500, description="Most items in one page.")]
-Cursor = Annotated[str | None, Parameter(max_length=400, description="`next_cursor` of the previous page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Most items in one page.")]
+Cursor = Annotated[str | None, QueryParameter(max_length=400, description="`next_cursor` of the previous page.")]
 MinPosition = Annotated[
     int | None,
-    Parameter(
+    QueryParameter(
         ge=0,
         description="Read-your-writes: wait (up to a few seconds) until the read model has reached this position "
         "(a command's answer gives it); 503 if it has not.",
     ),
 ]
 KeyFilter = Annotated[
-    str | None, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="A business key to match.")
+    str | None,
+    QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="A business key to match."),
 ]
 Views = NamedDependency[ReadModels]
 Store = NamedDependency[Chronicle]

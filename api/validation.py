@@ -18,7 +18,7 @@ from typing import Annotated, Any, NamedTuple
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import PathParameter
 from litestar.utils.scope.state import ScopeState
 
 from api.problems import FieldError, MalformedBodyError, explained, problem
@@ -34,7 +34,7 @@ from application.commands import (
 
 # A business key in a path (`/lots/{lot_number}`): the same grammar as in a command's body.
 KeyPath = Annotated[
-    str, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description=f"A business key: {CODE_RULE}.")
+    str, PathParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description=f"A business key: {CODE_RULE}.")
 ]
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")

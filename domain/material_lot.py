@@ -36,6 +36,11 @@ def _require_positive(quantity: Quantity) -> None:
         raise InvalidQuantityError(str(quantity), "must be greater than zero")
 
 
+def status_after_taking(status: LotStatus, left: Quantity, status_when_empty: LotStatus) -> LotStatus:
+    """Taking material out leaves a lot as it was, unless nothing is left: then it is used up."""
+    return status if left else status_when_empty
+
+
 def status_after_release(status: LotStatus, status_before_hold: LotStatus | None) -> LotStatus:
     """Lifting a hold returns a lot to quarantine if it was held there; anything else is available."""
     if status is LotStatus.ON_HOLD and status_before_hold is LotStatus.QUARANTINE:
@@ -232,7 +237,12 @@ class MaterialLot(Aggregate):
         expiries = [s.expiry for s in sources if s.expiry is not None]
         portions = tuple(LotPortion(s.lot_number, s.quantity) for s in sources)
         for source in sources:
-            source._merged_into(quantity=source.quantity, into_lot=lot_number, provenance=provenance)
+            source._merged_into(
+                quantity=source.quantity,
+                into_lot=lot_number,
+                status=source._status_after(source.quantity, LotStatus.CONSUMED),
+                provenance=provenance,
+            )
         return cls._create(
             cls.CreatedByMerge,
             id=lot_id(lot_number),
@@ -275,17 +285,20 @@ class MaterialLot(Aggregate):
             order_number=order_number,
             operation=operation,
             equipment_code=equipment_code,
+            status=self._status_after(quantity, LotStatus.CONSUMED),
             provenance=provenance,
         )
 
     class Consumed(Aggregate.Event):
-        """Material was taken from the lot into a work order operation."""
+        """Material was taken from the lot into a work order operation; `status` is the lot's
+        status after it (None in events recorded before it was kept)."""
 
         quantity: Quantity
         order_number: str
         operation: int
         equipment_code: str
         provenance: Provenance
+        status: LotStatus | None = None
 
     @event(Consumed)
     def _consumed(
@@ -295,13 +308,18 @@ class MaterialLot(Aggregate):
         operation: int,
         equipment_code: str,
         provenance: Provenance,
+        status: LotStatus | None = None,
     ) -> None:
-        self._take(quantity, LotStatus.CONSUMED)
+        self._take(quantity, status, LotStatus.CONSUMED)
 
-    def _take(self, quantity: Quantity, status_when_empty: LotStatus) -> None:
+    def _status_after(self, quantity: Quantity, status_when_empty: LotStatus) -> LotStatus:
+        """A lot emptied is used up (consumed, or scrapped); one with material left keeps its status."""
+        return status_after_taking(self.status, self.quantity - quantity, status_when_empty)
+
+    def _take(self, quantity: Quantity, status: LotStatus | None, status_when_empty: LotStatus) -> None:
         self.quantity = self.quantity - quantity
-        if not self.quantity:
-            self.status = status_when_empty
+        # Events recorded before they said the status after them are replayed by the same rule.
+        self.status = status or status_after_taking(self.status, self.quantity, status_when_empty)
 
     def split(self, quantity: Quantity, *, into_lot: str, provenance: Provenance) -> MaterialLot:
         """Splits part of the lot off into a new lot that keeps this lot's status, hold and expiry."""
@@ -341,15 +359,19 @@ class MaterialLot(Aggregate):
         self.quantity = self.quantity - quantity
 
     class MergedInto(Aggregate.Event):
-        """The whole lot was pooled into a new lot."""
+        """The whole lot was pooled into a new lot; `status` is the lot's status after it (None in
+        events recorded before it was kept)."""
 
         quantity: Quantity
         into_lot: str
         provenance: Provenance
+        status: LotStatus | None = None
 
     @event(MergedInto)
-    def _merged_into(self, quantity: Quantity, into_lot: str, provenance: Provenance) -> None:
-        self._take(quantity, LotStatus.CONSUMED)
+    def _merged_into(
+        self, quantity: Quantity, into_lot: str, provenance: Provenance, status: LotStatus | None = None
+    ) -> None:
+        self._take(quantity, status, LotStatus.CONSUMED)
 
     def move(self, *, to_location: str, provenance: Provenance) -> None:
         """Moves the lot to another storage location or line-side buffer."""
@@ -424,18 +446,27 @@ class MaterialLot(Aggregate):
             raise IllegalLotTransitionError(self.lot_number, "scrap", self.status)
         amount = self.quantity if quantity is None else quantity
         self._ensure_quantity(amount)
-        self._scrapped(quantity=amount, reason=reason, provenance=provenance)
+        self._scrapped(
+            quantity=amount,
+            reason=reason,
+            status=self._status_after(amount, LotStatus.SCRAPPED),
+            provenance=provenance,
+        )
 
     class Scrapped(Aggregate.Event):
-        """Material of the lot was written off as waste."""
+        """Material of the lot was written off as waste; `status` is the lot's status after it
+        (None in events recorded before it was kept)."""
 
         quantity: Quantity
         reason: str
         provenance: Provenance
+        status: LotStatus | None = None
 
     @event(Scrapped)
-    def _scrapped(self, quantity: Quantity, reason: str, provenance: Provenance) -> None:
-        self._take(quantity, LotStatus.SCRAPPED)
+    def _scrapped(
+        self, quantity: Quantity, reason: str, provenance: Provenance, status: LotStatus | None = None
+    ) -> None:
+        self._take(quantity, status, LotStatus.SCRAPPED)
 
     @property
     def is_empty(self) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from application.commands import BusinessTimeWindow
@@ -67,14 +68,14 @@ class Settings:
             database_url=url,
             admin_database_url=admin,
             app_role=env.get("MES_APP_ROLE", "chronicle_app"),
-            pool_size=_positive_int(env, "MES_POOL_SIZE", 4),
-            pool_max_overflow=_positive_int(env, "MES_POOL_MAX_OVERFLOW", 4),
-            max_batch=_positive_int(env, "MES_MAX_BATCH", 512),
+            pool_size=_positive(env, "MES_POOL_SIZE", 4),
+            pool_max_overflow=_positive(env, "MES_POOL_MAX_OVERFLOW", 4),
+            max_batch=_positive(env, "MES_MAX_BATCH", 512),
             local_principal_id=env.get("MES_LOCAL_PRINCIPAL_ID", "local-operator"),
             local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
-            business_time_max_age_days=_positive_int(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366),
-            business_time_max_ahead_s=_positive_int(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300),
-            store_budget_s=_positive_float(env, "MES_STORE_BUDGET_S", 10.0),
+            business_time_max_age_days=_positive(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366),
+            business_time_max_ahead_s=_positive(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300),
+            store_budget_s=_positive(env, "MES_STORE_BUDGET_S", 10.0),
         )
         settings.validate()
         return settings
@@ -183,31 +184,21 @@ def postgres_url(target: PostgresTarget, *, user: str | None = None, schema: str
     return urlunsplit(("postgresql", f"{auth}@{target.host}:{target.port}", f"/{target.dbname}", query, ""))
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _positive(env: Mapping[str, str], name: str, default: N) -> N:
+    """A positive setting of the default's type (a whole number, or seconds as a number)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
+    kind = type(default)
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        msg = f"{name} must be a whole number, not {raw!r}"
+        msg = f"{name} must be {'a whole number' if kind is int else 'a number of seconds'}, not {raw!r}"
         raise SettingsError(msg) from None
-    if value < 1:
-        msg = f"{name} must be at least 1, not {value}"
-        raise SettingsError(msg)
-    return value
-
-
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        msg = f"{name} must be a number of seconds, not {raw!r}"
-        raise SettingsError(msg) from None
-    if not value > 0 or value == float("inf"):
-        msg = f"{name} must be a positive number of seconds, not {raw!r}"
+    if not 0 < value < float("inf"):
+        msg = f"{name} must be at least 1, not {raw}" if kind is int else f"{name} must be positive, not {raw!r}"
         raise SettingsError(msg)
     return value

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 from litestar import Controller
+from litestar.params import FromQuery
 
 from api.command_routes import CommandRoute
 from api.query_routes import Cursor, KeyFilter, Limit, MinPosition, Store, Views, convert, history, next_cursor, query
@@ -61,9 +62,9 @@ class EquipmentController(Controller):
     async def list_equipment(
         self,
         views: Views,
-        level: EquipmentLevel | None = None,
+        level: FromQuery[EquipmentLevel | None] = None,
         parent_code: KeyFilter = None,
-        status: EquipmentStatus | None = None,
+        status: FromQuery[EquipmentStatus | None] = None,
         cursor: Cursor = None,
         limit: Limit = 100,
         min_position: MinPosition = None,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.query_routes import MinPosition, Views, query
 from api.schemas import QuantityView, quantity
@@ -16,11 +16,11 @@ from api.validation import KeyPath
 from domain.errors import NotFoundError
 from projections.traceability import genealogy as view
 
-Direction = Annotated[Literal["backward", "forward"], Parameter(description="backward or forward")]
-AsOf = Annotated[datetime | None, Parameter(description="Trace as the genealogy stood at this time")]
+Direction = Annotated[Literal["backward", "forward"], QueryParameter(description="backward or forward")]
+AsOf = Annotated[datetime | None, QueryParameter(description="Trace as the genealogy stood at this time")]
 MaxDepth = Annotated[
     int,
-    Parameter(
+    QueryParameter(
         ge=1,
         le=1000,
         description="Most links a path may have; the answer says `truncated` when some path goes on beyond it.",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import msgspec
 from litestar import Controller
+from litestar.params import FromQuery
 
 from api.command_routes import CommandRoute
 from api.query_routes import (
@@ -100,7 +101,7 @@ class LotsController(Controller):
         self,
         views: Views,
         material_code: KeyFilter = None,
-        status: LotStatus | None = None,
+        status: FromQuery[LotStatus | None] = None,
         location: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.command_routes import CommandRoute
 from api.query_routes import (
@@ -140,7 +140,7 @@ class WorkOrdersController(Controller):
     async def list_work_orders(
         self,
         views: Views,
-        order_state: Annotated[RequestState | None, Parameter(query="state")] = None,
+        order_state: Annotated[RequestState | None, QueryParameter(name="state")] = None,
         product_code: KeyFilter = None,
         cursor: Cursor = None,
         limit: Limit = 100,

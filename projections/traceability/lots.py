@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.material_lot import MaterialLot, status_after_release
-from domain.values import LotStatus
+from domain.material_lot import MaterialLot, status_after_release, status_after_taking
+from domain.values import LotStatus, Quantity
 from projections.runner import Recorded, RowPerAggregateProjection, applies
 from projections.store import ReadStore, Row, list_rows
 
@@ -56,8 +56,12 @@ class LotsProjection(RowPerAggregateProjection):
     def merged(self, r: Recorded) -> Row:
         return _new_lot(r, "merged", LotStatus.AVAILABLE, expiry=r.event.expiry)
 
-    @applies(MaterialLot.Consumed, MaterialLot.SplitOff, MaterialLot.MergedInto)
-    def taken(self, row: Row, r: Recorded) -> None:
+    @applies(MaterialLot.SplitOff)
+    def split(self, row: Row, r: Recorded) -> None:
+        row["quantity"] = str(Decimal(str(row["quantity"])) - r.event.quantity.value)
+
+    @applies(MaterialLot.Consumed, MaterialLot.MergedInto)
+    def consumed(self, row: Row, r: Recorded) -> None:
         self._take(row, r, LotStatus.CONSUMED)
 
     @applies(MaterialLot.Scrapped)
@@ -66,10 +70,13 @@ class LotsProjection(RowPerAggregateProjection):
 
     @staticmethod
     def _take(row: Row, r: Recorded, status_when_empty: LotStatus) -> None:
-        left = Decimal(str(row["quantity"])) - r.event.quantity.value
-        row["quantity"] = str(left)
-        if left == 0:
-            row["status"] = str(status_when_empty)
+        e = r.event
+        left = Quantity(Decimal(str(row["quantity"])), row["unit"]) - e.quantity
+        row["quantity"] = str(left.value)
+        status = getattr(e, "status", None)
+        if status is None:  # recorded before the event said where the lot went: the lot's own rule
+            status = status_after_taking(LotStatus(row["status"]), left, status_when_empty)
+        row["status"] = str(status)
 
     @applies(MaterialLot.Moved)
     def moved(self, row: Row, r: Recorded) -> None:

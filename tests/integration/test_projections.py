@@ -20,7 +20,8 @@ import pytest
 
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from api.runtime import Runtime
-from domain.ids import work_order_id
+from domain.ids import lot_id, work_order_id
+from domain.material_lot import MaterialLot
 from domain.work_order import WorkOrder
 from infrastructure.settings import Settings
 from projections.runner import ReadModelRunner, Recorded, rebuild
@@ -29,7 +30,7 @@ from projections.traceability.equipment import EquipmentProjection
 from projections.traceability.lots import LotsProjection, get_lot
 from projections.traceability.materials import MaterialsProjection
 from projections.traceability.work_orders import WorkOrdersProjection, get_work_order
-from tests.builders import consume, plant_commands, receive, running_order
+from tests.builders import consume, plant_commands, provenance, qty, receive, running_order
 from tests.integration.scenarios import (
     genealogy_extras,
     position_of,
@@ -447,3 +448,26 @@ def test_status_prints_each_projection_with_its_position_and_lag(
         "work_orders": (0, head),
         "genealogy": (0, head),
     }
+
+
+def test_events_recorded_before_they_carried_their_outcome_are_shown_by_the_lots_own_rules(
+    runtime: Runtime, open_store: Callable[[], ReadStore]
+) -> None:
+    """Released, Consumed, MergedInto and Scrapped now say the lot's status after them; a log
+    written before they did (status None) must still be read right, by the aggregate and the view."""
+    store = open_store()
+    run(runtime, [*plant_commands(), receive("OLD-Q", value=10, quarantined=True), receive("OLD-C", value=10)])
+    quarantined: MaterialLot = runtime.app.repository.get(lot_id("OLD-Q"))
+    emptied: MaterialLot = runtime.app.repository.get(lot_id("OLD-C"))
+    quarantined.hold(reason="recall notice", provenance=provenance())
+    quarantined._released(reason="notice withdrawn", provenance=provenance())  # an event without status
+    emptied._scrapped(quantity=qty(10, "kg"), reason="spilled", provenance=provenance())
+    runtime.app.save(quarantined, emptied)
+
+    project(runtime, store, LotsProjection)
+    shown = {n: get_lot(store, n) for n in ("OLD-Q", "OLD-C")}
+    replayed = {n: runtime.app.repository.get(lot_id(n)) for n in ("OLD-Q", "OLD-C")}
+
+    assert all(getattr(e, "status", None) is None for e in runtime.app.history(lot_id("OLD-Q"))[-1:])
+    assert {n: row["status"] for n, row in shown.items() if row} == {"OLD-Q": "Quarantine", "OLD-C": "Scrapped"}
+    assert {n: str(lot.status) for n, lot in replayed.items()} == {"OLD-Q": "Quarantine", "OLD-C": "Scrapped"}
