@@ -26,7 +26,7 @@ from eventsourcing.projection import Projection as LibraryProjection
 from eventsourcing.projection import ProjectionRunner as LibraryProjectionRunner
 
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
-from api.cli import ProgressBar
+from api.progress import ProgressBar
 from application.service import Chronicle
 from bench.history import generate, print_progress
 from bench.report import emit_json

@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
-from api.cli import ProgressBar
+from api.progress import ProgressBar
 from api.runtime import build_runtime
 from application.service import Chronicle
 from bench import projections as projection_bench
