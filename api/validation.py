@@ -64,9 +64,10 @@ def command_body_check(
     """The before-request hook of one command route: refuses the request with every reason at
     once, or lets it through with its body decoded."""
     fields = [
-        Field(f.name, f.type, msgspec.inspect.type_info(f.type), f.required)
+        Field(f.name, f.type, info, f.required, _holds_numbers(info))
         for f in msgspec.structs.fields(command)
         if f.name not in ("command_id", *path_fields)
+        for info in (msgspec.inspect.type_info(f.type),)
     ]
     needs_body = any(f.required for f in fields)
 
@@ -111,6 +112,7 @@ class Field(NamedTuple):
     type: Any
     info: msgspec.inspect.Type
     required: bool
+    numbers: bool  # holds a decimal or an integer somewhere: worth `_normalized`
 
 
 def body_errors(
@@ -124,7 +126,7 @@ def body_errors(
         return [FieldError(field="body", message="must be a JSON object with the command's fields")]
     refused: list[FieldError] = []
     for field in fields:
-        if field.name in body:
+        if field.numbers and field.name in body:
             body[field.name] = _normalized(field.info, body[field.name], field.name, refused)
     if not refused:
         try:
@@ -179,6 +181,21 @@ def field_errors(
             if refusal:
                 errors.append(FieldError(field=name, message=refusal))
     return errors
+
+
+def _holds_numbers(info: msgspec.inspect.Type) -> bool:
+    """Whether a type is, or holds, a decimal or an integer (what `_normalized` mends or checks)."""
+    if isinstance(info, msgspec.inspect.DecimalType | msgspec.inspect.IntType):
+        return True
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _holds_numbers(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_holds_numbers(arm) for arm in info.types)
+    if isinstance(info, msgspec.inspect.ListType):
+        return _holds_numbers(info.item_type)
+    if isinstance(info, msgspec.inspect.StructType):
+        return any(_holds_numbers(f.type) for f in info.fields)
+    return False
 
 
 def _normalized(info: msgspec.inspect.Type, value: Any, path: str, errors: list[FieldError]) -> Any:

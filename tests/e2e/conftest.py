@@ -134,8 +134,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(store: str, directory: Path) -> Iterator[ServerProcess]:
-    """Migrates a fresh store in-process, serves it from a child process, stops it afterwards."""
+def running_server(store: str, directory: Path, *options: str) -> Iterator[ServerProcess]:
+    """Migrates a fresh store in-process, serves it from a child process (`mes serve` with these
+    options), stops it afterwards."""
     with store_environment(store, directory) as store_env:
         migrate(Settings.from_env(store_env))
         env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
@@ -144,7 +145,7 @@ def running_server(store: str, directory: Path) -> Iterator[ServerProcess]:
         log_path = directory / f"mes-serve-{store}-{port}.stderr"
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-                [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

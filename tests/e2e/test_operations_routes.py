@@ -6,14 +6,11 @@ move after a command, and on an app whose read store cannot be reached or does n
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +26,11 @@ from infrastructure.settings import Settings
 from projections.store import ReadStore, Tx
 from tests.builders import Plant
 from tests.e2e.conftest import (
-    PRINCIPAL_ID,
-    PRINCIPAL_NAME,
-    REPO_ROOT,
     Api,
     ServerProcess,
     assert_problem,
     fail_if_the_server_failed,
-    free_port,
-    stop,
-    store_environment,
-    wait_until_ready,
+    running_server,
 )
 
 PROJECTION_NAMES = {p.name for p in ALL_PROJECTIONS}
@@ -48,39 +39,9 @@ PARTS = {"health", "ready", "equipment", "materials", "lots", "inventory", "work
 CATCH_UP_TIMEOUT_S = 30.0
 
 
-@contextmanager
-def server_without_projections(store: str, directory: Path) -> Iterator[ServerProcess]:
+def server_without_projections(store: str, directory: Path) -> AbstractContextManager[ServerProcess]:
     """`mes serve --no-projections` on a fresh store: it records commands, and nothing projects them."""
-    with store_environment(store, directory) as store_env:
-        migrate(Settings.from_env(store_env))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
-        env |= store_env | {"MES_LOCAL_PRINCIPAL_ID": PRINCIPAL_ID, "MES_LOCAL_PRINCIPAL_NAME": PRINCIPAL_NAME}
-        port = free_port()
-        log_path = directory / f"mes-serve-no-projections-{store}-{port}.stderr"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "api.cli",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-projections",
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        server = ServerProcess(store, f"http://127.0.0.1:{port}", process, log_path)
-        try:
-            wait_until_ready(server)
-            yield server
-        finally:
-            stop(process)
+    return running_server(store, directory, "--no-projections")
 
 
 def ready_within(api: Api, timeout_s: float) -> httpx.Response:
