@@ -6,13 +6,14 @@ A new capability arrives as new modules in each layer (`application/<name>/`, `a
 
 from __future__ import annotations
 
+from api.access import CAPABILITY as ACCESS
 from api.capability import Capability
 from api.command_routes import CommandRoute
 from api.traceability import CAPABILITY as TRACEABILITY
 from application.handlers import HandlerRegistry, join
 from projections.runner import ReadModelProjection
 
-CAPABILITIES: tuple[Capability, ...] = (TRACEABILITY,)
+CAPABILITIES: tuple[Capability, ...] = (TRACEABILITY, ACCESS)
 
 HANDLERS: HandlerRegistry = join(c.handlers for c in CAPABILITIES)
 COMMAND_ROUTES: tuple[CommandRoute, ...] = tuple(r for c in CAPABILITIES for r in c.command_routes)

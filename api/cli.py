@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import logging
 import signal
 import socket
 import sys
 import threading
+import uuid
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from api.progress import ProgressBar
+from domain.values import Actor, ActorKind, Role, Source
 from infrastructure.logs import LOG_LEVELS, configure_logging
 from infrastructure.migrations import (
     StoreUnopenableError,
@@ -214,6 +217,75 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    """`mes users add`: registers a person (with a password) or a machine account, as the OS user."""
+    import msgspec  # noqa: PLC0415
+
+    from api.problems import explained  # noqa: PLC0415
+    from api.runtime import build_runtime  # noqa: PLC0415
+    from application.access.passwords import PasswordPolicy, PasswordService  # noqa: PLC0415
+    from application.access.principals import RegisterPrincipal  # noqa: PLC0415
+    from application.bus import CommandContext  # noqa: PLC0415
+    from application.commands import InvalidCommandError  # noqa: PLC0415
+    from domain.errors import DomainError  # noqa: PLC0415
+    from infrastructure.access.credentials import SqlCredentialStore  # noqa: PLC0415
+    from infrastructure.access.passwords import Argon2Passwords  # noqa: PLC0415
+
+    kind = "machine" if args.machine else "person"
+    try:
+        command = msgspec.convert(
+            {
+                "command_id": f"cli-{uuid.uuid4()}",
+                "username": args.name,
+                "printed_name": args.printed_name or args.name,
+                "kind": kind,
+                "roles": args.role,
+            },
+            RegisterPrincipal,
+        )
+    except msgspec.ValidationError as error:
+        message, _, where = str(error).partition(" - at `$.")
+        raise CliError(f"the {where.rstrip('`') or 'input'} {explained(message)}") from None
+    password = None if args.machine else _new_password(args.password_stdin)
+    if password is not None and (refusal := PasswordPolicy().refusal(password, args.name)):
+        raise CliError(f"the password {refusal}")
+    _open_store(settings)
+    runtime = build_runtime(settings)
+    context = CommandContext(actor=_operating_system_user(), source=Source.SYSTEM)
+    try:
+        runtime.bus.execute(command, context)
+        if password is not None:
+            service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
+            service.set_password(
+                args.name, password, context, command_id=f"cli-{uuid.uuid4()}", reason="set when the account was made"
+            )
+    except DomainError as error:
+        raise CliError(error.message) from None
+    except InvalidCommandError as error:
+        raise CliError(str(error)) from None
+    finally:
+        runtime.close()
+    print(f"{kind} {args.name} registered with the roles {', '.join(sorted(args.role))}")
+    return 0
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new password: the first line of standard input, or typed twice at a prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        msg = "the two passwords differ"
+        raise CliError(msg)
+    return first
+
+
+def _operating_system_user() -> Actor:
+    """CLI commands that write record a system principal naming the OS user who ran them."""
+    user = getpass.getuser()
+    return Actor(id=f"os:{user}", name=f"{user} (mes command line)", kind=ActorKind.SERVICE)
+
+
 def _version() -> str:
     try:
         return version("chronicle-mes")
@@ -267,6 +339,16 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("name")
     rebuild.add_argument("--page-size", type=int, default=2000)
     projections.set_defaults(run=_projections)
+
+    users = sub.add_parser("users", parents=[common], help="people and machine accounts")
+    user_actions = users.add_subparsers(dest="action", required=True)
+    add = user_actions.add_parser("add", parents=[common], help="register a person (with a password) or a machine")
+    add.add_argument("name", help="the username (a business key: letters, digits, . _ : -)")
+    add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role], help="repeatable")
+    add.add_argument("--printed-name", help="the name under the person's signatures (default: the username)")
+    add.add_argument("--machine", action="store_true", help="a machine account (an ERP, an OT connector)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users.set_defaults(run=_users)
 
     sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
     return parser

@@ -78,3 +78,21 @@ class AllowAll:
 
     def authorize(self, actor: Actor, command: Command) -> None:
         return None
+
+
+class CredentialStore(Protocol):
+    """Where the secrets authentication checks are kept, out of the event log."""
+
+    def password_hash(self, principal_id: UUID) -> str | None: ...
+
+    def set_password_hash(self, principal_id: UUID, password_hash: str, at: datetime) -> None: ...
+
+
+class Passwords(Protocol):
+    """How passwords are hashed and checked (argon2id in infrastructure)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...

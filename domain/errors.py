@@ -131,3 +131,9 @@ class MaterialNotInBomError(DomainError):
 
 class InvalidOrderError(DomainError):
     rule = "invalid-order"
+
+
+class PrincipalError(DomainError):
+    """A change to a person or machine account that the access rules do not allow."""
+
+    rule = "principal-rule"

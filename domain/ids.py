@@ -26,3 +26,8 @@ def lot_id(lot_number: str) -> UUID:
 @lru_cache(maxsize=65536)
 def work_order_id(order_number: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"work-order:{order_number}")
+
+
+@lru_cache(maxsize=65536)
+def principal_id(username: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"principal:{username}")

@@ -73,6 +73,19 @@ class ActorKind(StrEnum):
     MACHINE = "machine"
 
 
+class Role(StrEnum):
+    """What a principal may do in the plant (the permission table says which route each may call)."""
+
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    QUALITY = "quality"
+    MAINTENANCE = "maintenance"
+    PLANNER = "planner"
+    INTEGRATION = "integration"  # an ERP or an OT connector: machine accounts
+    AUDITOR = "auditor"  # reads everything and exports the audit trail; writes nothing
+    ADMIN = "admin"  # people, roles and keys; no production commands (separation of duties)
+
+
 @dataclass(frozen=True)
 class Actor:
     """An authenticated principal: the person, service or machine a change is attributed to."""

@@ -1,0 +1,1 @@
+"""Access adapters: password hashing and the credentials table."""

@@ -1,0 +1,78 @@
+"""`mes users add`: the first administrator of a fresh store, and machine accounts, from the CLI."""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+import sys
+from pathlib import Path
+
+from api.runtime import build_runtime
+from domain.ids import principal_id
+from infrastructure.access.credentials import SqlCredentialStore
+from infrastructure.settings import Settings
+from tests.e2e.test_cli import COMMAND_TIMEOUT_S, operator_env
+
+
+def users_add(folder: Path, *args: str, password: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module, arguments built by the test
+        [sys.executable, "-m", "api.cli", "users", "add", *args],
+        cwd=folder,
+        env=operator_env(),
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+
+def test_the_first_administrator_is_added_with_a_password_and_recorded_as_done_by_the_os_user(tmp_path: Path) -> None:
+    done = users_add(
+        tmp_path,
+        "ada",
+        "--role",
+        "admin",
+        "--printed-name",
+        "Ada Admin",
+        "--password-stdin",
+        password="a long passphrase 42",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "person ada registered with the roles admin\n"
+    settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'chronicle.db'}"})
+    runtime = build_runtime(settings)
+    try:
+        registered, password_set = runtime.app.history(principal_id("ada"))
+    finally:
+        runtime.close()
+    assert registered.printed_name == "Ada Admin"
+    assert registered.provenance.actor.id == f"os:{getpass.getuser()}"
+    assert password_set.reason == "set when the account was made"
+    stored = SqlCredentialStore(settings).password_hash(principal_id("ada"))
+    assert stored is not None
+    assert stored.startswith("$argon2id$")
+
+
+def test_a_weak_password_a_bad_username_and_an_administrator_machine_are_each_one_line(tmp_path: Path) -> None:
+    weak = users_add(tmp_path, "sam", "--role", "operator", "--password-stdin", password="short")
+    bad = users_add(tmp_path, "sam smith", "--role", "operator", "--machine")
+    admin_machine = users_add(tmp_path, "erp-1", "--role", "admin", "--machine")
+
+    for done, says in (
+        (weak, "the password must be at least 12 characters long"),
+        (bad, "the username must be 1 to 64 letters"),
+        (admin_machine, "a machine account may not be an administrator"),
+    ):
+        assert done.returncode == 2
+        # The first command on a fresh folder also says it created the store.
+        assert done.stderr.splitlines()[-1].startswith(f"mes: {says}"), done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_machine_account_is_added_without_a_password(tmp_path: Path) -> None:
+    done = users_add(tmp_path, "erp-1", "--role", "integration", "--machine")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "machine erp-1 registered with the roles integration\n"

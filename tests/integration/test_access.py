@@ -1,0 +1,116 @@
+"""Principals and their passwords on real stores: the lifecycle in the event log, the secret in the
+credentials table only, argon2id hashes checked and renewed."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+import psycopg
+import pytest
+
+from api.runtime import Runtime
+from application.access.passwords import PasswordService
+from application.access.principals import GrantRole, RegisterPrincipal
+from application.commands import InvalidCommandError
+from domain.ids import principal_id
+from domain.principal import Principal
+from domain.values import ActorKind, Role
+from infrastructure.access.credentials import SqlCredentialStore
+from infrastructure.access.passwords import Argon2Passwords
+from infrastructure.settings import Settings
+from tests.builders import context, next_id
+
+PASSWORD = "correct horse battery staple"
+FAST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}  # tests need the shape of argon2id, not its cost
+
+
+def register(runtime: Runtime, username: str = "quinn") -> None:
+    runtime.bus.execute(
+        RegisterPrincipal(
+            command_id=next_id(),
+            username=username,
+            printed_name="Quinn Quality",
+            kind=ActorKind.PERSON,
+            roles=[Role.QUALITY],
+        ),
+        context(),
+    )
+
+
+def raw_events(settings: Settings) -> bytes:
+    """Every stored event's bytes, as a database reader would see them."""
+    if settings.is_postgres:
+        target = settings.postgres(admin=True)
+        with psycopg.connect(target.conninfo(), options=f"-c search_path={target.schema}") as conn:
+            return b"".join(bytes(row[0]) for row in conn.execute("SELECT state FROM chronicle_events"))
+    with closing(sqlite3.connect(settings.sqlite_path)) as conn:
+        return b"".join(row[0] for row in conn.execute("SELECT state FROM stored_events"))
+
+
+def test_a_password_is_kept_as_an_argon2id_hash_and_never_enters_the_event_log(
+    runtime: Runtime, settings: Settings
+) -> None:
+    register(runtime)
+    service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords(**FAST))
+
+    service.set_password("quinn", PASSWORD, context(), command_id=next_id(), reason="first sign-in")
+
+    stored = SqlCredentialStore(settings).password_hash(principal_id("quinn"))
+    assert stored is not None
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD.encode() not in raw_events(settings)
+    assert stored.encode() not in raw_events(settings)
+    assert service.check("quinn", PASSWORD)
+    assert not service.check("quinn", PASSWORD.upper())
+    assert not service.check("nobody", PASSWORD)
+    account: Principal = runtime.app.repository.get(principal_id("quinn"))
+    assert account.has_password
+    assert [type(e).__name__ for e in runtime.app.history(principal_id("quinn"))] == ["Registered", "PasswordSet"]
+
+
+def test_a_hash_made_with_older_parameters_is_made_anew_at_the_next_good_password(
+    runtime: Runtime, settings: Settings
+) -> None:
+    register(runtime)
+    credentials = SqlCredentialStore(settings)
+    PasswordService(runtime.bus, credentials, Argon2Passwords(**FAST)).set_password(
+        "quinn", PASSWORD, context(), command_id=next_id(), reason="first sign-in"
+    )
+    old = credentials.password_hash(principal_id("quinn"))
+    stronger = PasswordService(runtime.bus, credentials, Argon2Passwords(time_cost=2, memory_cost=16, parallelism=1))
+
+    assert stronger.check("quinn", PASSWORD)
+
+    new = credentials.password_hash(principal_id("quinn"))
+    assert new != old
+    assert new is not None
+    assert "t=2" in new
+    assert stronger.check("quinn", PASSWORD)
+
+
+@pytest.mark.parametrize("weak", ["short", "aaaaaaaaaaaaaaaa", "abababababababab"])
+def test_a_weak_password_is_refused_and_nothing_is_recorded(runtime: Runtime, settings: Settings, weak: str) -> None:
+    register(runtime)
+    before = runtime.app.max_position()
+    service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords(**FAST))
+
+    with pytest.raises(InvalidCommandError) as refused:
+        service.set_password("quinn", weak, context(), command_id=next_id(), reason="try")
+
+    assert [field for field, _ in refused.value.errors] == ["password"]
+    assert runtime.app.max_position() == before
+    assert SqlCredentialStore(settings).password_hash(principal_id("quinn")) is None
+
+
+def test_an_accounts_roles_are_replayed_from_its_events(runtime: Runtime) -> None:
+    register(runtime)
+    runtime.bus.execute(
+        GrantRole(command_id=next_id(), username="quinn", role=Role.SUPERVISOR, reason="shift lead"), context()
+    )
+    runtime.bus.cache.evict([principal_id("quinn")])
+
+    account: Principal = runtime.app.repository.get(principal_id("quinn"))
+
+    assert account.roles == {Role.QUALITY, Role.SUPERVISOR}
+    assert account.printed_name == "Quinn Quality"
