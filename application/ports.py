@@ -96,3 +96,25 @@ class Passwords(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
     def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class StoredKey(NamedTuple):
+    """An API key as the store keeps it: its hash, whose it is, and until when it works."""
+
+    prefix: str
+    principal_id: UUID
+    key_hash: str
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyStore(Protocol):
+    """Where API key hashes are kept, out of the event log."""
+
+    def add(self, key: StoredKey, issued_at: datetime) -> None: ...
+
+    def find(self, prefix: str) -> StoredKey | None: ...
+
+    def revoke(self, prefix: str, at: datetime) -> None: ...
+
+    def shorten(self, prefix: str, expires_at: datetime) -> None: ...

@@ -260,6 +260,29 @@ class Principal(Aggregate):
     def _api_key_revoked(self, prefix: str, reason: str, provenance: Provenance) -> None:
         self.api_keys = {k: v for k, v in self.api_keys.items() if k != prefix}
 
+    def shorten_api_key(self, *, prefix: str, expires_at: datetime, reason: str, provenance: Provenance) -> None:
+        """Brings a key's expiry forward (a rotation's old key keeps working for an overlap, then stops)."""
+        _require_reason(reason, "shortening an API key")
+        if prefix not in self.api_keys:
+            msg = f"{self.username!r} has no key {prefix}"
+            raise PrincipalError(msg)
+        if expires_at >= self.api_keys[prefix]:
+            msg = f"key {prefix} already expires at {self.api_keys[prefix].isoformat()}"
+            raise PrincipalError(msg)
+        self._api_key_shortened(prefix=prefix, expires_at=expires_at, reason=reason, provenance=provenance)
+
+    class ApiKeyShortened(Aggregate.Event):
+        """An API key's expiry was brought forward, by whom and why."""
+
+        prefix: str
+        expires_at: datetime
+        reason: str
+        provenance: Provenance
+
+    @event(ApiKeyShortened)
+    def _api_key_shortened(self, prefix: str, expires_at: datetime, reason: str, provenance: Provenance) -> None:
+        self.api_keys = {**self.api_keys, prefix: expires_at}
+
     def _ensure_person(self, what: str) -> None:
         if not self.is_person:
             msg = f"{self.username!r} is a machine account: machines authenticate with API keys, not {what}"

@@ -92,6 +92,15 @@ class RevokeApiKey(Command, frozen=True):
     reason: Reason
 
 
+class ShortenApiKey(Command, frozen=True):
+    """Brings an API key's expiry forward (the old key of a rotation; a reason is required)."""
+
+    username: Username
+    prefix: Code
+    expires_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    reason: Reason
+
+
 class PrincipalChanged(msgspec.Struct, frozen=True):
     """The account a command created or changed."""
 
@@ -170,6 +179,14 @@ def revoke_api_key(cmd: RevokeApiKey, scope: Scope) -> PrincipalChanged:
     return changed(principal)
 
 
+def shorten_api_key(cmd: ShortenApiKey, scope: Scope) -> PrincipalChanged:
+    principal = scope.get(Principal, cmd.username)
+    principal.shorten_api_key(
+        prefix=cmd.prefix, expires_at=cmd.expires_at, reason=cmd.reason, provenance=scope.provenance
+    )
+    return changed(principal)
+
+
 HANDLERS = registry(
     Handles(RegisterPrincipal, register_principal, PrincipalChanged),
     Handles(GrantRole, grant_role, PrincipalChanged),
@@ -181,4 +198,5 @@ HANDLERS = registry(
     Handles(ResetMfa, reset_mfa, PrincipalChanged),
     Handles(RecordApiKeyIssued, record_api_key_issued, PrincipalChanged),
     Handles(RevokeApiKey, revoke_api_key, PrincipalChanged),
+    Handles(ShortenApiKey, shorten_api_key, PrincipalChanged),
 )

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from datetime import timedelta
 
 import psycopg
 import pytest
 
 from api.runtime import Runtime
+from application.access.api_keys import ApiKeyService
 from application.access.passwords import PasswordService
 from application.access.principals import GrantRole, RegisterPrincipal
 from application.commands import InvalidCommandError
+from domain.errors import PrincipalError
 from domain.ids import principal_id
 from domain.principal import Principal
 from domain.values import ActorKind, Role
-from infrastructure.access.credentials import SqlCredentialStore
+from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
 from infrastructure.access.passwords import Argon2Passwords
 from infrastructure.settings import Settings
 from tests.builders import context, next_id
+from tests.fakes import SteppingClock
 
 PASSWORD = "correct horse battery staple"
 FAST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}  # tests need the shape of argon2id, not its cost
@@ -114,3 +118,86 @@ def test_an_accounts_roles_are_replayed_from_its_events(runtime: Runtime) -> Non
 
     assert account.roles == {Role.QUALITY, Role.SUPERVISOR}
     assert account.printed_name == "Quinn Quality"
+
+
+def register_machine(runtime: Runtime, username: str = "erp-1") -> None:
+    runtime.bus.execute(
+        RegisterPrincipal(
+            command_id=next_id(),
+            username=username,
+            printed_name="ERP",
+            kind=ActorKind.MACHINE,
+            roles=[Role.INTEGRATION],
+        ),
+        context(),
+    )
+
+
+def test_an_api_key_is_shown_once_stored_as_a_hash_and_checked_on_use(runtime: Runtime, settings: Settings) -> None:
+    register_machine(runtime)
+    keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+
+    issued = keys.issue("erp-1", valid_for=timedelta(days=90), context=context(), command_id=next_id())
+
+    assert issued.key.startswith(f"chr_{issued.prefix}_")
+    assert keys.authenticate(issued.key) == principal_id("erp-1")
+    assert keys.authenticate(issued.key[:-1] + ("A" if issued.key[-1] != "A" else "B")) is None
+    assert keys.authenticate("chr_00000000_" + "x" * 43) is None
+    assert keys.authenticate("Bearer nonsense") is None
+    stored = SqlApiKeyStore(settings).find(issued.prefix)
+    assert stored is not None
+    assert stored.key_hash != issued.key
+    assert issued.key.encode() not in raw_events(settings)
+    (event,) = [e for e in runtime.app.history(principal_id("erp-1")) if type(e).__name__ == "ApiKeyIssued"]
+    assert event.prefix == issued.prefix
+
+
+def test_a_person_gets_no_api_key_and_nothing_is_stored(runtime: Runtime, settings: Settings) -> None:
+    register(runtime)
+    keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+
+    with pytest.raises(PrincipalError, match="is a person"):
+        keys.issue("quinn", valid_for=timedelta(days=90), context=context(), command_id=next_id())
+
+
+def test_a_revoked_key_stops_at_once_and_an_expired_one_when_its_time_is_up(
+    runtime: Runtime, settings: Settings, clock: SteppingClock
+) -> None:
+    register_machine(runtime)
+    keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+    revoked = keys.issue("erp-1", valid_for=timedelta(days=90), context=context(), command_id=next_id())
+    short = keys.issue("erp-1", valid_for=timedelta(minutes=10), context=context(), command_id=next_id())
+
+    keys.revoke("erp-1", revoked.prefix, reason="leaked in a ticket", context=context(), command_id=next_id())
+    still_before = keys.authenticate(short.key)
+    runtime.bus.clock.current += timedelta(minutes=11)  # type: ignore[attr-defined]
+
+    assert keys.authenticate(revoked.key) is None
+    assert still_before == principal_id("erp-1")
+    assert keys.authenticate(short.key) is None
+
+
+def test_a_rotated_key_keeps_working_for_the_overlap_then_only_the_new_one_does(
+    runtime: Runtime, settings: Settings
+) -> None:
+    register_machine(runtime)
+    keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+    old = keys.issue("erp-1", valid_for=timedelta(days=90), context=context(), command_id=next_id())
+
+    new = keys.rotate(
+        "erp-1",
+        old.prefix,
+        valid_for=timedelta(days=90),
+        overlap=timedelta(hours=1),
+        context=context(),
+        command_ids=(next_id(), next_id()),
+    )
+    during = (keys.authenticate(old.key), keys.authenticate(new.key))
+    runtime.bus.clock.current += timedelta(hours=2)  # type: ignore[attr-defined]
+    after = (keys.authenticate(old.key), keys.authenticate(new.key))
+
+    assert during == (principal_id("erp-1"), principal_id("erp-1"))
+    assert after == (None, principal_id("erp-1"))
+    account: Principal = runtime.app.repository.get(principal_id("erp-1"))
+    assert set(account.api_keys) == {old.prefix, new.prefix}
+    assert account.api_keys[old.prefix] < account.api_keys[new.prefix]
