@@ -139,7 +139,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     import httpx  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
-    from api.demo import print_summary, print_urls, run_shift, serving  # noqa: PLC0415
+    from api.demo import DemoError, print_summary, print_urls, run_shift, serving  # noqa: PLC0415
 
     _listening_socket(args.host, args.port).close()  # a taken port is one line, not the thread's traceback
     migrate(settings)
@@ -147,7 +147,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     with serving(create_app(settings), args.host, args.port), httpx.Client(base_url=base, timeout=30) as client:
         print(f"Chronicle is serving on {base}; running the shift through the API\n")
-        position = run_shift(client, sys.stdout)
+        try:
+            position = run_shift(client, sys.stdout)
+        except DemoError as error:
+            raise CliError(str(error)) from None
         print_summary(client, position, sys.stdout)
         print_urls(base, sys.stdout)
         if args.no_serve:

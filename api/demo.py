@@ -13,7 +13,7 @@ import msgspec
 import uvicorn
 
 from api.capabilities import COMMAND_ROUTES
-from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, shift
+from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, Step, shift
 from application.commands import Command
 
 PATHS = {route.command: route for route in COMMAND_ROUTES}
@@ -51,11 +51,25 @@ def serving(app: Any, host: str, port: int) -> Iterator[uvicorn.Server]:
         thread.join(timeout=15)
 
 
-def run_shift(client: httpx.Client, out: TextIO) -> int:
+class DemoError(Exception):
+    """The shift could not be run through the API; the message says why, in one line."""
+
+
+def _refusal(number: int, step: Step, answer: httpx.Response) -> str:
+    problem = answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
+    if number == 1 and problem.get("rule") == "already-exists":
+        return (
+            "this store already holds the demo shift of another day: run `mes demo` in an empty folder "
+            "(or remove ./var) to run it again"
+        )
+    return f"step {number} ({step.title}) was refused: {answer.status_code} {problem.get('detail', answer.text)}"
+
+
+def run_shift(client: httpx.Client, out: TextIO, start: datetime | None = None) -> int:
     """Sends every command of the shift; returns the position of the last one."""
     # Yesterday's early shift: business times lie in the past (a report cannot come from the future),
     # and are the same all day, so a second run sends the very same commands.
-    start = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(6, 0), tzinfo=UTC)
+    start = start or datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(6, 0), tzinfo=UTC)
     steps = shift(start)
     replayed, position = 0, 0
     for number, step in enumerate(steps, start=1):
@@ -64,8 +78,7 @@ def run_shift(client: httpx.Client, out: TextIO) -> int:
             path, content=msgspec.json.encode(body), headers={**headers, "Content-Type": "application/json"}
         )
         if answer.status_code >= 400:  # noqa: PLR2004
-            msg = f"{step.title}: {answer.status_code} {answer.text}"
-            raise RuntimeError(msg)
+            raise DemoError(_refusal(number, step, answer))
         result = answer.json()
         replayed += result["replayed"]
         position = max(position, result["position"] or 0)

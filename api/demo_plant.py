@@ -58,11 +58,12 @@ class ShiftScript:
     def __init__(self, start: datetime) -> None:
         self.time = start
         self.count = 0
+        self.day = start.date().isoformat()  # in every id: the same shift on another day is another shift
 
     def step(self, title: str, command_type: type[Command], minutes: int = 2, **fields: object) -> Step:
         self.time += timedelta(minutes=minutes)
         self.count += 1
-        command_id = f"demo-{self.count:03d}-{command_type.__name__}"
+        command_id = f"demo-{self.day}-{self.count:03d}-{command_type.__name__}"
         return Step(title, command_type(command_id=command_id, occurred_at=self.time, **fields))
 
 

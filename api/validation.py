@@ -26,6 +26,7 @@ from application.bus import CommandBus
 from application.commands import (
     CODE_PATTERN,
     CODE_RULE,
+    COMMAND_ID_PATTERN,
     DECIMAL_PATTERN,
     DECIMAL_RULE,
     BusinessTimeWindow,
@@ -39,6 +40,8 @@ KeyPath = Annotated[
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+CODE_TEXT = re.compile(CODE_PATTERN)
+COMMAND_ID_TEXT = re.compile(COMMAND_ID_PATTERN)
 AT_PATH = re.compile(r" - at `\$((?:\.\w+|\[\d+\])*)`$")
 _decoder = msgspec.json.Decoder()
 
@@ -90,12 +93,16 @@ def command_body_check(
             if body is None and not needs_body:  # the document allows `null` where no field is required
                 body = {}
         elif needs_body:
-            raise _invalid([FieldError(field="body", message="a JSON object with the command's fields is required")])
+            missing = FieldError(field="body", message="a JSON object with the command's fields is required")
+            raise _invalid([*_path_and_key_errors(request, path_fields), missing])
         else:
             body = {}
         bus: CommandBus = request.app.state.bus
         window: BusinessTimeWindow = request.app.state.get("time_window") or BusinessTimeWindow()
-        errors = body_errors(fields, body_type, body, window, bus.clock.now())
+        errors = [
+            *_path_and_key_errors(request, path_fields),
+            *body_errors(fields, body_type, body, window, bus.clock.now()),
+        ]
         if errors:
             raise _invalid(errors)
         # litestar decodes `data` from this cached value, not from the bytes again.
@@ -103,6 +110,22 @@ def command_body_check(
         return None
 
     return check
+
+
+def _path_and_key_errors(request: Request[Any, Any, Any], path_fields: tuple[str, ...]) -> list[FieldError]:
+    """The path's keys and the Idempotency-Key, checked here so that one answer names them with
+    the body's mistakes (litestar would check them after, one at a time)."""
+    errors = [
+        FieldError(field=name, message=f"must be {CODE_RULE}", source="path")
+        for name in path_fields
+        if not CODE_TEXT.match(str(request.path_params.get(name, "")))
+    ]
+    key = request.headers.get("idempotency-key")
+    if key is not None and not COMMAND_ID_TEXT.match(key):
+        errors.append(
+            FieldError(field="Idempotency-Key", message="must be 1 to 128 visible ASCII characters", source="header")
+        )
+    return errors
 
 
 class Field(NamedTuple):

@@ -446,6 +446,12 @@ class CommandBus:
         """A command id sent twice in one batch gets the first one's answer (or its refusal)."""
         if isinstance(first.outcome, CommandResult):
             pending.replay(msgspec.structs.replace(first.outcome, replayed=True), first.fingerprint)
+        elif first.fingerprint != pending.fingerprint:  # another command under a refused one's id
+            pending.fail(
+                IdempotencyKeyReusedError(
+                    f"command id {pending.command.command_id!r} was sent twice at once with different payloads"
+                )
+            )
         else:
             pending.fail(first.outcome or ConflictError("the first attempt of this command had no outcome"))
 

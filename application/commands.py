@@ -34,6 +34,19 @@ Code = Annotated[
         extra_json_schema={"description": f"A business key: {CODE_RULE}."},
     ),
 ]
+# A new lot's number may not be `merge`: `/lots/merge` is the merge command's path, so a lot of that
+# number could be recorded and never read back.
+LOT_NUMBER_PATTERN = r"^(?!merge$)" + CODE_PATTERN[1:]
+LOT_NUMBER_RULE = f"{CODE_RULE}, and not `merge` (a word of the API's paths)"
+NewLotNumber = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        pattern=LOT_NUMBER_PATTERN,
+        extra_json_schema={"description": f"A new lot's number: {LOT_NUMBER_RULE}."},
+    ),
+]
 # Names are one line of text without control characters or surrounding spaces; reasons may have
 # several lines. PostgreSQL text cannot hold NUL, and a control character breaks logs and exports.
 NAME_PATTERN = r"^[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?$(?!\n)"
@@ -86,6 +99,7 @@ AmountOrZero = Annotated[
 # Which message a pattern's failure is explained by, for clients that cannot read a regex.
 PATTERN_RULES = {
     CODE_PATTERN: CODE_RULE,
+    LOT_NUMBER_PATTERN: LOT_NUMBER_RULE,
     NAME_PATTERN: NAME_RULE,
     REASON_PATTERN: REASON_RULE,
     UNIT_PATTERN: UNIT_RULE,

@@ -73,9 +73,9 @@ class Settings:
             max_batch=_positive(env, "MES_MAX_BATCH", 512),
             local_principal_id=env.get("MES_LOCAL_PRINCIPAL_ID", "local-operator"),
             local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
-            business_time_max_age_days=_positive(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366),
-            business_time_max_ahead_s=_positive(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300),
-            store_budget_s=_positive(env, "MES_STORE_BUDGET_S", 10.0),
+            business_time_max_age_days=_positive(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366, most=36_500),
+            business_time_max_ahead_s=_positive(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300, most=366 * 24 * 3600),
+            store_budget_s=_positive(env, "MES_STORE_BUDGET_S", 10.0, most=3600.0),
         )
         settings.validate()
         return settings
@@ -187,8 +187,8 @@ def postgres_url(target: PostgresTarget, *, user: str | None = None, schema: str
 N = TypeVar("N", int, float)
 
 
-def _positive(env: Mapping[str, str], name: str, default: N) -> N:
-    """A positive setting of the default's type (a whole number, or seconds as a number)."""
+def _positive(env: Mapping[str, str], name: str, default: N, most: N | None = None) -> N:
+    """A positive setting of the default's type (a whole number, or seconds as a number), at most `most`."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -200,5 +200,8 @@ def _positive(env: Mapping[str, str], name: str, default: N) -> N:
         raise SettingsError(msg) from None
     if not 0 < value < float("inf"):
         msg = f"{name} must be at least 1, not {raw}" if kind is int else f"{name} must be positive, not {raw!r}"
+        raise SettingsError(msg)
+    if most is not None and value > most:
+        msg = f"{name} must be at most {most}, not {raw}"
         raise SettingsError(msg)
     return value

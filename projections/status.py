@@ -19,6 +19,7 @@ import msgspec
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
+from application.ports import StoreUnavailableError
 from application.service import Chronicle
 from projections.store import POSITIONS, ReadStore
 from projections.supervisor import Advanced, Failing
@@ -30,7 +31,7 @@ STORE_ANSWER_S = 3.0  # longest a store may take to answer one probe before it c
 READY_WAIT_S = 1.0  # how long projections may take to reach the head the readiness check read
 # What a store raises when it cannot be reached or read: eventsourcing wraps the event store's
 # driver errors in PersistenceError; the read store lets sqlite3 and psycopg (and its pool) errors through.
-STORE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error, OSError)
+STORE_ERRORS = (PersistenceError, StoreUnavailableError, sqlite3.Error, psycopg.Error, OSError)
 
 
 class ProjectionStatus(msgspec.Struct, frozen=True):

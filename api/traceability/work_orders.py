@@ -119,9 +119,9 @@ class WorkOrderPage(Page, frozen=True):
 
 
 class WipLine(msgspec.Struct, frozen=True):
-    """Work in progress on one production line in one state."""
+    """Work in progress on one production line in one state (no line: orders routed on a site)."""
 
-    line_code: str
+    line_code: str | None
     state: str
     orders: int
     planned_quantity: QuantityView
@@ -202,8 +202,15 @@ class WorkOrdersController(Controller):
         rows = await asyncio.to_thread(view.wip_per_line, views.store, after=decode_cursor(cursor, 3), limit=limit)
         return WipPage(
             next_cursor=next_cursor(rows, limit, "line_code", "state", "unit"),
-            items=[convert(with_quantities(r, "unit", "planned_quantity", "good_quantity"), WipLine) for r in rows],
+            items=[
+                convert(with_quantities(r, "unit", "planned_quantity", "good_quantity") | _line(r), WipLine)
+                for r in rows
+            ],
         )
+
+
+def _line(row: Row) -> Row:
+    return {"line_code": row["line_code"] or None}
 
 
 def _order_quantities(row: Row) -> Row:

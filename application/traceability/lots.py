@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from application.commands import CODE_SCHEMA, Code, Command, Location, Name, QuantityIn, Reason
+from application.commands import CODE_SCHEMA, Code, Command, Location, Name, NewLotNumber, QuantityIn, Reason
 from application.handlers import Handles, registry
 from application.unit_of_work import Scope
 from domain.material_definition import MaterialDefinition
@@ -17,7 +17,7 @@ from domain.material_lot import MaterialLot
 class ReceiveLot(Command, frozen=True):
     """Receives a supplier lot, available at once or into quarantine for incoming inspection."""
 
-    lot_number: Code
+    lot_number: NewLotNumber
     material_code: Code
     quantity: QuantityIn
     location: Location
@@ -31,7 +31,7 @@ class SplitLot(Command, frozen=True):
 
     lot_number: Code
     quantity: QuantityIn
-    new_lot_number: Code
+    new_lot_number: NewLotNumber
 
 
 class MergeLots(Command, frozen=True):
@@ -42,7 +42,7 @@ class MergeLots(Command, frozen=True):
         list[Code],
         msgspec.Meta(min_length=2, max_length=100, extra_json_schema={"extra": {"items": CODE_SCHEMA}}),
     ]
-    new_lot_number: Code
+    new_lot_number: NewLotNumber
     location: Location
 
 

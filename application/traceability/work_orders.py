@@ -14,6 +14,7 @@ from application.commands import (
     Command,
     Location,
     Name,
+    NewLotNumber,
     QuantityIn,
     Reason,
     Unit,
@@ -124,7 +125,7 @@ class ReportProduction(Command, frozen=True):
     operation: OperationNumber
     good: AmountIn
     scrap: AmountIn | None = None
-    lot_number: Code | None = None
+    lot_number: NewLotNumber | None = None
     location: Location = "WIP"
     equipment_code: Code | None = None
 

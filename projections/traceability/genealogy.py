@@ -187,30 +187,54 @@ def reached_lots(
     *,
     as_of: datetime | None = None,
 ) -> list[Row]:
-    """Each lot a trace reaches, once, at its shortest depth: forward, this is the recall list.
+    """Each lot a trace reaches, once, at its shortest distance: forward, this is the recall list.
 
-    Unlike `trace`, the walk keeps no paths, so a lot reached along many paths (through merges
-    and splits) is visited once per depth instead of once per path; and it has no depth limit: a
-    tank heel or yeast carried from batch to batch makes chains of any length, and a recall that
-    left out the newest lots would leave out the ones most likely still in the field.
+    No depth limit: a tank heel or yeast carried from batch to batch makes chains of any length,
+    and a recall that left out the newest lots would leave out the ones most likely still in the
+    field.
     """
     with store.walker() as tx:
-        return tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of))
+        return _reached(tx, lot_number, direction, as_of)
 
 
-def _lots_sql(store: ReadStore, direction: Literal["backward", "forward"], as_of: datetime | None) -> str:
+def _reached(tx: Tx, lot_number: str, direction: Literal["backward", "forward"], as_of: datetime | None) -> list[Row]:
+    # The recursion keeps lots alone, so UNION drops a lot already reached: each lot is visited once
+    # however many paths and distances lead to it (a bulk lot in every batch of a heel chain makes
+    # those many). The edges among the reached lots then give each its shortest distance.
     near, far = _ends(direction)
-    when = _when(as_of)
-    return f"""
-        WITH RECURSIVE reach(lot_number, material_code, depth) AS (
-            SELECT e.{far}_lot, e.{far}_material, 1 FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
+    when = _when(as_of).replace(" AND", " WHERE")
+    edges = tx.execute(
+        f"""
+        WITH RECURSIVE reach(lot_number) AS (
+            SELECT ?
             UNION
-            SELECT e.{far}_lot, e.{far}_material, r.depth + 1
-            FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when.replace(" AND", " WHERE")}
+            SELECT e.{far}_lot FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when}
         )
-        SELECT lot_number, min(material_code) AS material_code, min(depth) AS depth
-        FROM reach GROUP BY lot_number ORDER BY depth, lot_number{store.byte_order}
-    """  # noqa: S608 - the only interpolations are fixed column names
+        SELECT e.{near}_lot AS near, e.{far}_lot AS far, e.{far}_material AS material
+        FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when}
+        """,  # noqa: S608 - the only interpolations are fixed column names
+        _walk_params(lot_number, as_of),
+    )
+    onward: dict[str, list[tuple[str, str | None]]] = {}
+    for edge in edges:
+        onward.setdefault(edge["near"], []).append((edge["far"], edge["material"]))
+    depth_of: dict[str, int] = {lot_number: 0}
+    material_of: dict[str, str | None] = {}
+    frontier = [lot_number]
+    while frontier:
+        ahead = []
+        for lot in frontier:
+            for reached, material in onward.get(lot, ()):
+                if reached not in depth_of:
+                    depth_of[reached] = depth_of[lot] + 1
+                    material_of[reached] = material
+                    ahead.append(reached)
+        frontier = ahead
+    del depth_of[lot_number]
+    return [
+        {"lot_number": lot, "material_code": material_of[lot], "depth": depth}
+        for lot, depth in sorted(depth_of.items(), key=lambda item: (item[1], item[0].encode()))
+    ]
 
 
 def _ends(direction: Literal["backward", "forward"]) -> tuple[str, str]:
@@ -245,6 +269,5 @@ def lot_with_trace(
         if not nodes:
             return None
         if lots_only:
-            rows = tx.execute(_lots_sql(store, direction, as_of), _walk_params(lot_number, as_of))
-            return nodes[0], Trace(rows, truncated=False)
+            return nodes[0], Trace(_reached(tx, lot_number, direction, as_of), truncated=False)
         return nodes[0], _paths(tx, store, lot_number, direction, as_of, max_depth)

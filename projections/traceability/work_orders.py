@@ -170,16 +170,17 @@ def get_work_order(store: ReadStore, order_number: str) -> tuple[Row, list[Row],
 
 
 def wip_per_line(store: ReadStore, *, after: list[str] | None, limit: int) -> list[Row]:
-    """Orders released, running or held, per production line (the line of their first operation),
-    a page at a time in order of (line, state, unit): quantities in different units are not added."""
+    """Orders released, running or held, per production line (the parent of their first operation's
+    equipment; '' where it has none, a routing on a site), a page at a time in order of (line,
+    state, unit): quantities in different units are not added."""
     marks = ", ".join("?" * len(IN_PROGRESS))
     page, params = "", list(IN_PROGRESS)
     if after is not None:
-        page = "AND (e.parent_code, w.state, w.unit) > (?, ?, ?) "
+        page = "AND (COALESCE(e.parent_code, ''), w.state, w.unit) > (?, ?, ?) "
         params += after
     with store.reader() as tx:
         return tx.execute(
-            "SELECT e.parent_code AS line_code, w.state, count(*) AS orders, "  # noqa: S608
+            "SELECT COALESCE(e.parent_code, '') AS line_code, w.state, count(*) AS orders, "  # noqa: S608
             f"{store.decimal_sum('w.planned_quantity')} AS planned_quantity, "
             f"{store.decimal_sum('w.good_quantity')} AS good_quantity, w.unit "
             "FROM rm_work_orders w "
@@ -187,7 +188,7 @@ def wip_per_line(store: ReadStore, *, after: list[str] | None, limit: int) -> li
             "  (SELECT min(x.sequence) FROM rm_work_order_operations x WHERE x.work_order_id = w.work_order_id) "
             "JOIN rm_equipment e ON e.code = o.equipment_code "
             f"WHERE w.state IN ({marks}) {page}"
-            f"GROUP BY e.parent_code, w.state, w.unit "
-            "ORDER BY e.parent_code, w.state, w.unit LIMIT ?",
+            "GROUP BY COALESCE(e.parent_code, ''), w.state, w.unit "
+            "ORDER BY COALESCE(e.parent_code, ''), w.state, w.unit LIMIT ?",
             [*params, limit],
         )

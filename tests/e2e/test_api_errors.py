@@ -282,7 +282,7 @@ def test_an_idempotency_key_longer_than_allowed_answers_422_naming_the_header(ap
 
     problem = assert_problem(api.post("/api/v1/lots", receipt_body(plant), {"Idempotency-Key": "k" * 129}), 422)
 
-    assert [(e["field"], e["source"]) for e in problem["errors"]] == [("idempotency_key", "header")]
+    assert [(e["field"], e["source"]) for e in problem["errors"]] == [("Idempotency-Key", "header")]
     assert api.position() == before
 
 

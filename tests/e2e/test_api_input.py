@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.commands import CODE_PATTERN
+from application.commands import CODE_PATTERN, LOT_NUMBER_PATTERN
 from application.traceability.lots import HoldLot
 from tests.builders import Plant, new_id, unique
 from tests.e2e.conftest import Api, assert_problem
@@ -143,13 +143,13 @@ def test_the_key_grammar_is_in_the_openapi_document_for_bodies_paths_and_array_i
     merge = schemas["MergeLotsRequest"]["properties"]
 
     patterns = {
-        schemas["ReceiveLotRequest"]["properties"]["lot_number"]["pattern"],
         schemas["ReceiveLotRequest"]["properties"]["location"]["pattern"],
         lot_path["schema"]["pattern"],
         merge["lot_numbers"]["items"]["pattern"],
     }
 
     assert patterns == {CODE_PATTERN}
+    assert schemas["ReceiveLotRequest"]["properties"]["lot_number"]["pattern"] == LOT_NUMBER_PATTERN
     assert merge["lot_numbers"]["items"]["minLength"] == 1
 
 
@@ -249,3 +249,44 @@ def test_a_reason_may_span_lines_but_not_hold_other_control_characters(api: Api,
 
     assert field_names(assert_problem(refused, 422)) == {"reason"}
     assert accepted.status_code == 202, accepted.text
+
+
+def test_mistakes_in_the_path_the_key_and_the_body_are_named_in_one_answer(api: Api, plant: Plant) -> None:
+    before = api.position()
+
+    response = api.client.post(
+        "/api/v1/lots/bad%0A/hold",
+        content=b'{"reason": 5}',
+        headers={"Content-Type": "application/json", "Idempotency-Key": "a b"},
+    )
+
+    problem = assert_problem(response, 422)
+    assert {(e["field"], e["source"]) for e in problem["errors"]} == {
+        ("lot_number", "path"),
+        ("Idempotency-Key", "header"),
+        ("reason", "body"),
+    }
+    assert api.position() == before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/lots", "/api/v1/lots/merge"])
+def test_no_new_lot_may_be_numbered_merge_a_word_of_the_apis_paths(api: Api, plant: Plant, path: str) -> None:
+    before = api.position()
+    lots = [unique("LOT"), unique("LOT")]
+    if path.endswith("merge"):
+        api.run(plant.receive(lots[0]), plant.receive(lots[1]))
+        before = api.position()
+    body = (
+        receipt(plant, lot_number="merge")
+        if path == "/api/v1/lots"
+        else {
+            "lot_numbers": lots,
+            "new_lot_number": "merge",
+            "location": "WH-RAW",
+        }
+    )
+
+    problem = assert_problem(api.post(path, body), 422)
+
+    assert "not `merge`" in problem["errors"][0]["message"]
+    assert api.position() == before

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from application.traceability.equipment import DecommissionEquipment
 from application.traceability.lots import SplitLot
-from application.traceability.work_orders import HoldWorkOrder
+from application.traceability.work_orders import CreateWorkOrder, HoldWorkOrder, OperationIn, ReleaseWorkOrder
 from tests.builders import Plant, new_id, unique
 from tests.builders import q_in as q
 from tests.e2e.conftest import Api, assert_problem
@@ -174,3 +175,34 @@ def test_a_trace_beyond_its_max_depth_says_it_was_truncated(api: Api, plant: Pla
 
     assert (cut["lots"], cut["max_depth"], cut["truncated"]) == (lots[1:3], 2, True)
     assert (whole["lots"], whole["max_depth"], whole["truncated"]) == (lots[1:], 64, False)
+
+
+def test_wip_lists_orders_routed_on_equipment_without_a_line_and_pages_through_them(api: Api, plant: Plant) -> None:
+    order = unique("WO")
+    api.run(
+        CreateWorkOrder(
+            command_id=new_id(),
+            order_number=order,
+            product_code=plant.syrup,
+            planned_quantity=q(5, "L"),
+            bill_of_materials=[],
+            routing=[OperationIn(10, "Mix", plant.site, Decimal(1))],
+        ),
+        ReleaseWorkOrder(command_id=new_id(), order_number=order),
+    )
+
+    lines = [line for page in pages_of(api, "/api/v1/wip", limit=1) for line in page]
+
+    assert any(line["line_code"] is None and line["state"] == "Released" for line in lines)
+    assert len(lines) == len({(line["line_code"], line["state"], line["planned_quantity"]["unit"]) for line in lines})
+
+
+def pages_of(api: Api, path: str, limit: int) -> list[list[dict[str, Any]]]:
+    found, cursor = [], None
+    for _ in range(1000):  # a bound, in case the cursor never ends
+        page = api.read(path, limit=limit, cursor=cursor, min_position=api.position())
+        found.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+    pytest.fail(f"{path} kept answering a next_cursor")

@@ -38,7 +38,7 @@ from infrastructure.settings import Settings
 from projections.runner import rebuild
 from projections.store import PostgresReadStore, ReadStore, open_read_store
 from projections.traceability.genealogy import GenealogyProjection, reached_lots, trace
-from tests.builders import context, next_id, plant_commands, q_in, receive
+from tests.builders import consume, context, next_id, plant_commands, produce, q_in, receive
 from tests.fakes import SteppingClock
 from tests.integration.scenarios import genealogy_extras, project, recorded_events, run, run_demo_shift
 
@@ -547,3 +547,47 @@ def test_a_chain_longer_than_the_trace_limit_is_recalled_whole_and_the_trace_say
     assert cut.rows[-1]["lot_number"] == "HEEL-64"
     assert (len(whole.rows), whole.truncated) == (CHAIN_LINKS, False)
     assert back[-1] == {"lot_number": "HEEL-0", "material_code": "SUGAR", "depth": CHAIN_LINKS}
+
+
+BATCHES = 40
+
+
+def test_a_bulk_lot_in_every_batch_of_a_heel_chain_recalls_each_batch_once_at_its_shortest_distance(
+    runtime: Runtime, store: ReadStore
+) -> None:
+    """Every batch takes sugar from one bulk lot and a heel of the batch before: the bulk lot reaches
+    batch i along i paths, at distances 1 to i; the recall list has it once, at distance 1."""
+    commands: list[Command] = [
+        *plant_commands(),
+        receive("BULK", value=10_000),
+        receive("HEEL-SEED", value=5, material="SYRUP", unit="L"),
+    ]
+    previous = "HEEL-SEED"
+    for i in range(1, BATCHES + 1):
+        order = f"HB-{i}"
+        commands += [
+            CreateWorkOrder(
+                command_id=next_id(),
+                order_number=order,
+                product_code="SYRUP",
+                planned_quantity=q_in(100, "L"),
+                bill_of_materials=[BomLineIn("SUGAR", Decimal("0.2"), "kg"), BomLineIn("SYRUP", Decimal("0.05"), "L")],
+                routing=[OperationIn(10, "Mix", "MIX", Decimal("0.5"))],
+            ),
+            ReleaseWorkOrder(command_id=next_id(), order_number=order),
+            StartWorkOrder(command_id=next_id(), order_number=order),
+            consume(order, "BULK", 20),
+            consume(order, previous, 5, unit="L"),
+            produce(order, f"HB-LOT-{i}", 100),
+        ]
+        previous = f"HB-LOT-{i}"
+    run(runtime, commands)
+    project(runtime, store, GenealogyProjection)
+
+    recall = reached_lots(store, "BULK", "forward")
+    back = reached_lots(store, f"HB-LOT-{BATCHES}", "backward")
+
+    assert {r["lot_number"]: r["depth"] for r in recall} == {f"HB-LOT-{i}": 1 for i in range(1, BATCHES + 1)}
+    assert len(recall) == BATCHES
+    assert {r["lot_number"]: r["depth"] for r in back}["BULK"] == 1
+    assert {r["lot_number"]: r["depth"] for r in back}["HEEL-SEED"] == BATCHES

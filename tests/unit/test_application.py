@@ -196,6 +196,19 @@ def test_a_repeated_command_id_with_another_payload_in_the_same_batch_is_refused
     assert lot(gated_runtime, "LOT-A").quantity == qty(70, "kg")
 
 
+def test_another_payload_under_the_id_of_a_refused_command_in_the_same_batch_is_refused_as_a_reused_key(
+    gated_runtime: Runtime, gate: GateClock
+) -> None:
+    plant_with_running_order(gated_runtime)
+    too_much = consume("WO-1", "LOT-A", 500)
+
+    first, second = in_one_batch(gated_runtime, gate, [too_much, msgspec.structs.replace(too_much, operation=20)])
+
+    assert isinstance(first.exception(), InsufficientQuantityError)
+    assert isinstance(second.exception(), IdempotencyKeyReusedError)
+    assert lot(gated_runtime, "LOT-A").quantity == qty(100, "kg")
+
+
 @pytest.mark.parametrize("offset", [timedelta(days=-400), timedelta(minutes=10)], ids=["a-year-ago", "in-the-future"])
 def test_a_business_time_outside_the_window_is_refused_whatever_the_channel(
     memory_runtime: Runtime, offset: timedelta
