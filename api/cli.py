@@ -289,6 +289,14 @@ def _operating_system_user() -> Actor:
     return Actor(id=f"os:{user}", name=f"{user} (mes command line)", kind=ActorKind.SERVICE)
 
 
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`mes keys credentials`: a new key for sealing second-factor secrets (MES_CREDENTIALS_KEY)."""
+    from infrastructure.access.secrets import AesGcmBox  # noqa: PLC0415
+
+    print(AesGcmBox.new_key_text())
+    return 0
+
+
 def _version() -> str:
     try:
         return version("chronicle-mes")
@@ -352,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--machine", action="store_true", help="a machine account (an ERP, an OT connector)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users.set_defaults(run=_users)
+
+    keys = sub.add_parser("keys", parents=[common], help="print new keys")
+    kinds = keys.add_subparsers(dest="kind", required=True)
+    kinds.add_parser("credentials", help="a 256-bit key sealing second-factor secrets (MES_CREDENTIALS_KEY)")
+    keys.set_defaults(run=_keys)
 
     sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
     return parser

@@ -80,12 +80,44 @@ class AllowAll:
         return None
 
 
+class SecondFactor(NamedTuple):
+    """A person's TOTP as the credentials store keeps it: secrets sealed, recovery codes hashed."""
+
+    pending: bytes | None  # sealed secret of an enrolment not yet confirmed
+    secret: bytes | None  # sealed secret in use
+    last_step: int | None  # the last time step a code was accepted for
+    recovery_codes: tuple[str, ...]  # hashes of the one-time codes left
+
+
 class CredentialStore(Protocol):
     """Where the secrets authentication checks are kept, out of the event log."""
 
     def password_hash(self, principal_id: UUID) -> str | None: ...
 
     def set_password_hash(self, principal_id: UUID, password_hash: str, at: datetime) -> None: ...
+
+    def second_factor(self, principal_id: UUID) -> SecondFactor: ...
+
+    def begin_second_factor(self, principal_id: UUID, sealed: bytes) -> None: ...
+
+    def confirm_second_factor(self, principal_id: UUID, step: int, recovery_codes: tuple[str, ...]) -> None:
+        """Makes the pending secret the one in use."""
+
+    def advance_step(self, principal_id: UUID, step: int) -> bool:
+        """Records `step` as the last accepted, if it is later than the one recorded; whether it was."""
+
+    def use_recovery_code(self, principal_id: UUID, code_hash: str) -> bool:
+        """Removes one recovery code; whether it was there (each works once)."""
+
+    def clear_second_factor(self, principal_id: UUID) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Seals secrets that must be read again (TOTP), bound to the row they belong to."""
+
+    def seal(self, plaintext: bytes, bound_to: bytes) -> bytes: ...
+
+    def open(self, sealed: bytes, bound_to: bytes) -> bytes: ...
 
 
 class Passwords(Protocol):

@@ -6,6 +6,7 @@ short connection instead of holding a pool.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -15,7 +16,7 @@ from uuid import UUID
 
 import psycopg
 
-from application.ports import StoredKey
+from application.ports import SecondFactor, StoredKey
 from infrastructure.settings import Settings
 
 
@@ -52,6 +53,76 @@ class SqlCredentialStore:
                 "SET password_hash = excluded.password_hash, password_set_at = excluded.password_set_at",
                 (str(principal_id), password_hash, at.isoformat() if not self.settings.is_postgres else at),
             )
+
+    def second_factor(self, principal_id: UUID) -> SecondFactor:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                "SELECT totp_pending, totp_secret, totp_last_step, recovery_codes "  # noqa: S608
+                f"FROM credentials WHERE principal_id = {mark}",
+                (str(principal_id),),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return SecondFactor(None, None, None, ())
+        pending, secret, step, codes = row
+        return SecondFactor(_bytes(pending), _bytes(secret), step, tuple(json.loads(codes or "[]")))
+
+    def begin_second_factor(self, principal_id: UUID, sealed: bytes) -> None:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                f"INSERT INTO credentials (principal_id, totp_pending) VALUES ({mark}, {mark}) "  # noqa: S608
+                "ON CONFLICT (principal_id) DO UPDATE SET totp_pending = excluded.totp_pending",
+                (str(principal_id), sealed),
+            )
+
+    def confirm_second_factor(self, principal_id: UUID, step: int, recovery_codes: tuple[str, ...]) -> None:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                "UPDATE credentials SET totp_secret = totp_pending, totp_pending = NULL, "  # noqa: S608
+                f"totp_last_step = {mark}, recovery_codes = {mark} WHERE principal_id = {mark}",
+                (step, json.dumps(list(recovery_codes)), str(principal_id)),
+            )
+
+    def advance_step(self, principal_id: UUID, step: int) -> bool:
+        # One statement compares and sets: two sign-ins with the same code cannot both win.
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                f"UPDATE credentials SET totp_last_step = {mark} "  # noqa: S608
+                f"WHERE principal_id = {mark} AND totp_secret IS NOT NULL "
+                f"AND (totp_last_step IS NULL OR totp_last_step < {mark})",
+                (step, str(principal_id), step),
+            )
+            return bool(cur.rowcount == 1)
+
+    def use_recovery_code(self, principal_id: UUID, code_hash: str) -> bool:
+        with _cursor(self.settings) as (cur, mark):
+            lock = " FOR UPDATE" if self.settings.is_postgres else ""
+            cur.execute(
+                f"SELECT recovery_codes FROM credentials WHERE principal_id = {mark}{lock}",  # noqa: S608
+                (str(principal_id),),
+            )
+            row = cur.fetchone()
+            codes = json.loads(row[0] or "[]") if row else []
+            if code_hash not in codes:
+                return False
+            codes.remove(code_hash)
+            cur.execute(
+                f"UPDATE credentials SET recovery_codes = {mark} WHERE principal_id = {mark}",  # noqa: S608
+                (json.dumps(codes), str(principal_id)),
+            )
+            return True
+
+    def clear_second_factor(self, principal_id: UUID) -> None:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                "UPDATE credentials SET totp_pending = NULL, totp_secret = NULL, totp_last_step = NULL, "  # noqa: S608
+                f"recovery_codes = NULL WHERE principal_id = {mark}",
+                (str(principal_id),),
+            )
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[call-overload]
 
 
 class SqlApiKeyStore:

@@ -198,42 +198,43 @@ def reached_lots(
 
 
 def _reached(tx: Tx, lot_number: str, direction: Literal["backward", "forward"], as_of: datetime | None) -> list[Row]:
-    # The recursion keeps lots alone, so UNION drops a lot already reached: each lot is visited once
-    # however many paths and distances lead to it (a bulk lot in every batch of a heel chain makes
-    # those many). The edges among the reached lots then give each its shortest distance.
+    # The recursion collects edges, and UNION keeps each edge once: a lot's onward edges are
+    # followed once per edge into it, not once per path or per distance (a bulk lot in every batch
+    # of a heel chain reaches batch i along i paths). Distances are then counted over those edges.
     near, far = _ends(direction)
-    when = _when(as_of).replace(" AND", " WHERE")
+    when = _when(as_of)
     edges = tx.execute(
         f"""
-        WITH RECURSIVE reach(lot_number) AS (
-            SELECT ?
+        WITH RECURSIVE walk(near, far, material) AS (
+            SELECT e.{near}_lot, e.{far}_lot, e.{far}_material FROM rm_genealogy_edges e WHERE e.{near}_lot = ?{when}
             UNION
-            SELECT e.{far}_lot FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when}
+            SELECT e.{near}_lot, e.{far}_lot, e.{far}_material
+            FROM rm_genealogy_edges e JOIN walk w ON e.{near}_lot = w.far{when}
         )
-        SELECT e.{near}_lot AS near, e.{far}_lot AS far, e.{far}_material AS material
-        FROM rm_genealogy_edges e JOIN reach r ON e.{near}_lot = r.lot_number{when}
+        SELECT near, far, material FROM walk
         """,  # noqa: S608 - the only interpolations are fixed column names
         _walk_params(lot_number, as_of),
     )
-    onward: dict[str, list[tuple[str, str | None]]] = {}
+    onward: dict[str, list[Row]] = {}
     for edge in edges:
-        onward.setdefault(edge["near"], []).append((edge["far"], edge["material"]))
-    depth_of: dict[str, int] = {lot_number: 0}
-    material_of: dict[str, str | None] = {}
-    frontier = [lot_number]
+        onward.setdefault(edge["near"], []).append(edge)
+    depth_of, material_of = {lot_number: 0}, {}
+    frontier, depth = [lot_number], 0
     while frontier:
+        depth += 1
         ahead = []
         for lot in frontier:
-            for reached, material in onward.get(lot, ()):
+            for edge in onward.get(lot, ()):
+                reached = edge["far"]
                 if reached not in depth_of:
-                    depth_of[reached] = depth_of[lot] + 1
-                    material_of[reached] = material
+                    depth_of[reached], material_of[reached] = depth, edge["material"]
                     ahead.append(reached)
         frontier = ahead
     del depth_of[lot_number]
+    # Text order is code point order, which is the UTF-8 byte order the traces sort by.
     return [
-        {"lot_number": lot, "material_code": material_of[lot], "depth": depth}
-        for lot, depth in sorted(depth_of.items(), key=lambda item: (item[1], item[0].encode()))
+        {"lot_number": lot, "material_code": material_of[lot], "depth": d}
+        for lot, d in sorted(depth_of.items(), key=lambda item: (item[1], item[0]))
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import getpass
 import subprocess
 import sys
@@ -76,3 +77,22 @@ def test_a_machine_account_is_added_without_a_password(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "machine erp-1 registered with the roles integration\n"
+
+
+def test_a_new_credentials_key_is_256_random_bits_in_base64(tmp_path: Path) -> None:
+    keys = [
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", "keys", "credentials"],
+            cwd=tmp_path,
+            env=operator_env(),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+
+    assert [len(base64.b64decode(key, validate=True)) for key in keys] == [32, 32]
+    assert keys[0] != keys[1]
+    assert not (tmp_path / "var").exists()  # printing a key touches no store

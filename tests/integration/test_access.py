@@ -8,10 +8,12 @@ from contextlib import closing
 from datetime import timedelta
 
 import psycopg
+import pyotp
 import pytest
 
 from api.runtime import Runtime
 from application.access.api_keys import ApiKeyService
+from application.access.mfa import MfaService
 from application.access.passwords import PasswordService
 from application.access.principals import GrantRole, RegisterPrincipal
 from application.commands import InvalidCommandError
@@ -21,6 +23,7 @@ from domain.principal import Principal
 from domain.values import ActorKind, Role
 from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
 from infrastructure.access.passwords import Argon2Passwords
+from infrastructure.access.secrets import AesGcmBox, SecretBoxError
 from infrastructure.settings import Settings
 from tests.builders import context, next_id
 from tests.fakes import SteppingClock
@@ -201,3 +204,93 @@ def test_a_rotated_key_keeps_working_for_the_overlap_then_only_the_new_one_does(
     account: Principal = runtime.app.repository.get(principal_id("erp-1"))
     assert set(account.api_keys) == {old.prefix, new.prefix}
     assert account.api_keys[old.prefix] < account.api_keys[new.prefix]
+
+
+KEY = AesGcmBox(bytes(range(32)))
+
+
+def mfa(runtime: Runtime, settings: Settings, box: AesGcmBox = KEY) -> MfaService:
+    return MfaService(runtime.bus, SqlCredentialStore(settings), box)
+
+
+def code_at(secret: str, runtime: Runtime, steps_ahead: int = 0) -> str:
+    moment = runtime.bus.clock.now() + timedelta(seconds=30 * steps_ahead)  # type: ignore[attr-defined]
+    return pyotp.TOTP(secret).at(moment)
+
+
+def enrolled(runtime: Runtime, settings: Settings) -> tuple[str, list[str]]:
+    register(runtime)
+    enrolment = mfa(runtime, settings).begin("quinn")
+    codes = mfa(runtime, settings).confirm("quinn", code_at(enrolment.secret, runtime), context(), command_id=next_id())
+    return enrolment.secret, codes
+
+
+def test_enrolment_answers_an_otpauth_uri_and_is_recorded_once_confirmed_by_a_first_code(
+    runtime: Runtime, settings: Settings
+) -> None:
+    register(runtime)
+    service = mfa(runtime, settings)
+
+    enrolment = service.begin("quinn")
+    with pytest.raises(InvalidCommandError, match="current code"):
+        service.confirm(
+            "quinn",
+            "000000" if code_at(enrolment.secret, runtime) != "000000" else "111111",
+            context(),
+            command_id=next_id(),
+        )
+    before_confirming = [type(e).__name__ for e in runtime.app.history(principal_id("quinn"))]
+    codes = service.confirm("quinn", code_at(enrolment.secret, runtime), context(), command_id=next_id())
+
+    assert enrolment.uri.startswith("otpauth://totp/Chronicle%20MES:quinn?secret=")
+    assert "MfaEnrolled" not in before_confirming
+    assert [type(e).__name__ for e in runtime.app.history(principal_id("quinn"))][-1] == "MfaEnrolled"
+    assert len(codes) == len(set(codes)) == 10
+    stored = SqlCredentialStore(settings).second_factor(principal_id("quinn"))
+    assert stored.secret is not None
+    assert enrolment.secret.encode() not in stored.secret
+    assert enrolment.secret.encode() not in raw_events(settings)
+
+
+def test_a_code_is_accepted_once_within_a_step_of_drift_and_never_again(runtime: Runtime, settings: Settings) -> None:
+    secret, _ = enrolled(runtime, settings)
+    service = mfa(runtime, settings)
+    runtime.bus.clock.current += timedelta(seconds=90)  # type: ignore[attr-defined]
+
+    next_code = code_at(secret, runtime, steps_ahead=1)
+    accepted = service.check("quinn", next_code)
+    replayed = service.check("quinn", next_code)
+    older = service.check("quinn", code_at(secret, runtime))  # a step before the one accepted
+    too_far = service.check("quinn", code_at(secret, runtime, steps_ahead=3))
+
+    assert (accepted, replayed, older, too_far) == (True, False, False, False)
+
+
+def test_a_recovery_code_works_once(runtime: Runtime, settings: Settings) -> None:
+    _, codes = enrolled(runtime, settings)
+    service = mfa(runtime, settings)
+
+    assert service.check("quinn", codes[3])
+    assert not service.check("quinn", codes[3])
+    assert service.check("quinn", codes[4].upper())
+
+
+def test_a_secret_sealed_under_another_key_does_not_open(runtime: Runtime, settings: Settings) -> None:
+    secret, _ = enrolled(runtime, settings)
+    intruder = mfa(runtime, settings, AesGcmBox(bytes(32)))
+
+    with pytest.raises(SecretBoxError):
+        intruder.check("quinn", code_at(secret, runtime, steps_ahead=1))
+
+
+def test_a_reset_removes_the_factor_and_a_machine_cannot_enrol(runtime: Runtime, settings: Settings) -> None:
+    secret, _ = enrolled(runtime, settings)
+    register_machine(runtime)
+    service = mfa(runtime, settings)
+
+    service.reset("quinn", reason="lost phone", context=context(), command_id=next_id())
+
+    assert not service.check("quinn", code_at(secret, runtime, steps_ahead=1))
+    assert [type(e).__name__ for e in runtime.app.history(principal_id("quinn"))][-1] == "MfaReset"
+    with pytest.raises(PrincipalError, match="not an enabled person"):
+        service.begin("erp-1")
