@@ -111,6 +111,14 @@ class CredentialStore(Protocol):
 
     def clear_second_factor(self, principal_id: UUID) -> None: ...
 
+    def sign_in_failures(self, principal_id: UUID) -> tuple[int, datetime | None]:
+        """Failed sign-ins in a row, and until when the account is locked for them."""
+
+    def record_sign_in_failure(self, principal_id: UUID, locked_until: datetime | None) -> int:
+        """Counts one more failure (and sets the lock); answers the count."""
+
+    def clear_sign_in_failures(self, principal_id: UUID) -> None: ...
+
 
 class SecretBox(Protocol):
     """Seals secrets that must be read again (TOTP), bound to the row they belong to."""

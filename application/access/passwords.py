@@ -8,6 +8,7 @@ not set yet and is set again.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from application.access.principals import RecordPasswordSet
@@ -48,6 +49,7 @@ class PasswordService:
         self.credentials = credentials
         self.passwords = passwords
         self.policy = policy or PasswordPolicy()
+        self._decoy_hash: str | None = None
 
     def set_password(
         self, username: str, password: str, context: CommandContext, *, command_id: str, reason: str
@@ -63,11 +65,20 @@ class PasswordService:
             )
         return result
 
+    def _decoy(self) -> str:
+        if self._decoy_hash is None:
+            self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
+        return self._decoy_hash
+
     def check(self, username: str, password: str) -> bool:
         """Whether the password is the person's; a hash made with older parameters is made anew."""
         key = principal_id(username)
         stored = self.credentials.password_hash(key)
-        if stored is None or not self.passwords.verify(stored, password):
+        if stored is None:
+            # The same work as for a known name: how long a refusal takes must not tell names apart.
+            self.passwords.verify(self._decoy(), password)
+            return False
+        if not self.passwords.verify(stored, password):
             return False
         if self.passwords.needs_rehash(stored):
             self.credentials.set_password_hash(key, self.passwords.hash(password), self.bus.clock.now())

@@ -120,6 +120,35 @@ class SqlCredentialStore:
                 (str(principal_id),),
             )
 
+    def sign_in_failures(self, principal_id: UUID) -> tuple[int, datetime | None]:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                f"SELECT failed_sign_ins, locked_until FROM credentials WHERE principal_id = {mark}",  # noqa: S608
+                (str(principal_id),),
+            )
+            row = cur.fetchone()
+        return (0, None) if row is None else (int(row[0]), _moment(row[1]))
+
+    def record_sign_in_failure(self, principal_id: UUID, locked_until: datetime | None) -> int:
+        moment = (
+            None if locked_until is None else (locked_until if self.settings.is_postgres else locked_until.isoformat())
+        )
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                f"INSERT INTO credentials (principal_id, failed_sign_ins, locked_until) VALUES ({mark}, 1, {mark}) "  # noqa: S608
+                "ON CONFLICT (principal_id) DO UPDATE SET failed_sign_ins = credentials.failed_sign_ins + 1, "
+                "locked_until = excluded.locked_until RETURNING failed_sign_ins",
+                (str(principal_id), moment),
+            )
+            return int(cur.fetchone()[0])
+
+    def clear_sign_in_failures(self, principal_id: UUID) -> None:
+        with _cursor(self.settings) as (cur, mark):
+            cur.execute(
+                f"UPDATE credentials SET failed_sign_ins = 0, locked_until = NULL WHERE principal_id = {mark}",  # noqa: S608
+                (str(principal_id),),
+            )
+
 
 def _bytes(value: object) -> bytes | None:
     return None if value is None else bytes(value)  # type: ignore[call-overload]

@@ -15,7 +15,8 @@ from api.runtime import Runtime
 from application.access.api_keys import ApiKeyService
 from application.access.mfa import MfaService
 from application.access.passwords import PasswordService
-from application.access.principals import GrantRole, RegisterPrincipal
+from application.access.principals import DisablePrincipal, GrantRole, RegisterPrincipal
+from application.access.sign_in import NOT_RIGHT, SignInRefusedError, SignInService
 from application.commands import InvalidCommandError
 from domain.errors import PrincipalError
 from domain.ids import principal_id
@@ -294,3 +295,95 @@ def test_a_reset_removes_the_factor_and_a_machine_cannot_enrol(runtime: Runtime,
     assert [type(e).__name__ for e in runtime.app.history(principal_id("quinn"))][-1] == "MfaReset"
     with pytest.raises(PrincipalError, match="not an enabled person"):
         service.begin("erp-1")
+
+
+def sign_in_service(runtime: Runtime, settings: Settings) -> SignInService:
+    credentials = SqlCredentialStore(settings)
+    return SignInService(
+        PasswordService(runtime.bus, credentials, Argon2Passwords(**FAST)), MfaService(runtime.bus, credentials, KEY)
+    )
+
+
+def person_with_password(runtime: Runtime, settings: Settings, username: str, role: Role) -> None:
+    runtime.bus.execute(
+        RegisterPrincipal(
+            command_id=next_id(), username=username, printed_name=username, kind=ActorKind.PERSON, roles=[role]
+        ),
+        context(),
+    )
+    PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords(**FAST)).set_password(
+        username, PASSWORD, context(), command_id=next_id(), reason="first sign-in"
+    )
+
+
+def test_a_wrong_password_and_an_unknown_name_are_refused_in_the_same_words(
+    runtime: Runtime, settings: Settings
+) -> None:
+    person_with_password(runtime, settings, "olu", Role.OPERATOR)
+    service = sign_in_service(runtime, settings)
+
+    signed_in = service.sign_in("olu", PASSWORD, None)
+    with pytest.raises(SignInRefusedError) as wrong:
+        service.sign_in("olu", "not the password at all", None)
+    with pytest.raises(SignInRefusedError) as unknown:
+        service.sign_in("nobody-here", PASSWORD, None)
+
+    assert signed_in.username == "olu"
+    assert (wrong.value.kind, unknown.value.kind) == ("bad-password", "unknown-user")
+    assert str(wrong.value) == str(unknown.value) == NOT_RIGHT
+
+
+def test_a_role_that_requires_a_second_factor_signs_in_with_a_fresh_code_only(
+    runtime: Runtime, settings: Settings
+) -> None:
+    person_with_password(runtime, settings, "quinn", Role.QUALITY)
+    service = sign_in_service(runtime, settings)
+    with pytest.raises(SignInRefusedError) as not_enrolled:
+        service.sign_in("quinn", PASSWORD, None)
+    enrolment = mfa(runtime, settings).begin("quinn")
+    mfa(runtime, settings).confirm("quinn", code_at(enrolment.secret, runtime), context(), command_id=next_id())
+    runtime.bus.clock.current += timedelta(seconds=60)  # type: ignore[attr-defined]
+    code = code_at(enrolment.secret, runtime)
+
+    with pytest.raises(SignInRefusedError) as without_code:
+        service.sign_in("quinn", PASSWORD, None)
+    signed_in = service.sign_in("quinn", PASSWORD, code)
+    with pytest.raises(SignInRefusedError) as replayed:
+        service.sign_in("quinn", PASSWORD, code)
+
+    assert not_enrolled.value.kind == "mfa-not-enrolled"
+    assert without_code.value.kind == "mfa-required"
+    assert signed_in.username == "quinn"
+    assert replayed.value.kind == "bad-code"
+
+
+def test_failures_in_a_row_lock_the_account_for_a_growing_while(runtime: Runtime, settings: Settings) -> None:
+    person_with_password(runtime, settings, "olu", Role.OPERATOR)
+    service = sign_in_service(runtime, settings)
+
+    kinds = []
+    for _ in range(6):
+        with pytest.raises(SignInRefusedError) as refused:
+            service.sign_in("olu", "wrong password entirely", None)
+        kinds.append(refused.value.kind)
+    with pytest.raises(SignInRefusedError) as locked:
+        service.sign_in("olu", PASSWORD, None)
+    lock = locked.value.retry_after
+    runtime.bus.clock.current += timedelta(minutes=2)  # type: ignore[attr-defined]
+    after_the_lock = service.sign_in("olu", PASSWORD, None)
+
+    assert kinds == ["bad-password"] * 5 + ["locked"]
+    assert locked.value.kind == "locked"
+    assert lock is not None
+    assert after_the_lock.username == "olu"
+    assert SqlCredentialStore(settings).sign_in_failures(principal_id("olu")) == (0, None)
+
+
+def test_a_disabled_person_is_refused_in_the_same_words(runtime: Runtime, settings: Settings) -> None:
+    person_with_password(runtime, settings, "olu", Role.OPERATOR)
+    runtime.bus.execute(DisablePrincipal(command_id=next_id(), username="olu", reason="left the company"), context())
+
+    with pytest.raises(SignInRefusedError) as refused:
+        sign_in_service(runtime, settings).sign_in("olu", PASSWORD, None)
+
+    assert (refused.value.kind, str(refused.value)) == ("disabled", NOT_RIGHT)
