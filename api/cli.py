@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from api.progress import ProgressBar
+from application.ports import StoreKeyError
 from domain.values import Actor, ActorKind, Role, Source
 from infrastructure.logs import LOG_LEVELS, configure_logging
 from infrastructure.migrations import (
@@ -290,7 +291,7 @@ def _operating_system_user() -> Actor:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    """`mes keys credentials`: a new key for sealing second-factor secrets (MES_CREDENTIALS_KEY)."""
+    """`mes keys cipher|credentials`: a new 256-bit key, as base64."""
     from infrastructure.access.secrets import AesGcmBox  # noqa: PLC0415
 
     print(AesGcmBox.new_key_text())
@@ -364,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", parents=[common], help="print new keys")
     kinds = keys.add_subparsers(dest="kind", required=True)
     kinds.add_parser("credentials", help="a 256-bit key sealing second-factor secrets (MES_CREDENTIALS_KEY)")
+    kinds.add_parser("cipher", help="a 256-bit key encrypting every stored event's state (MES_CIPHER_KEY)")
     keys.set_defaults(run=_keys)
 
     sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
@@ -382,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return int(args.run(settings, args))
-    except (SettingsError, CliError, StoreUnopenableError) as error:
+    except (SettingsError, CliError, StoreUnopenableError, StoreKeyError) as error:
         print(f"mes: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

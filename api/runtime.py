@@ -29,6 +29,11 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None, handlers: HandlerRegistry = HANDLERS) -> Runtime:
     app = Chronicle(env=settings.eventsourcing_env())
     app.store_budget = settings.store_budget_s
+    try:
+        app.check_key()
+    except BaseException:
+        app.close()
+        raise
     bus = CommandBus(
         app,
         clock or SystemClock(),

@@ -44,6 +44,10 @@ class ReceiptStore(Protocol):
     def select_receipts(self, command_ids: Sequence[str]) -> dict[str, StoredReceipt]: ...
 
 
+class StoreKeyError(Exception):
+    """The store's events cannot be read with the key configured (or without one); one line says why."""
+
+
 class StoreUnavailableError(Exception):
     """The event store or the read store could not be reached (connection refused or lost) and
     stayed away for as long as a command or read may wait; nothing was recorded or read.

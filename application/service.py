@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.utils import Environment, EnvType
 
-from application.ports import ReceiptStore, StoredReceipt, StoreUnavailableError
+from application.ports import ReceiptStore, StoredReceipt, StoreKeyError, StoreUnavailableError
 
 log = logging.getLogger("chronicle.store")
 
@@ -84,6 +84,21 @@ class Chronicle(Application[UUID]):
     def history(self, aggregate_id: UUID) -> list[Any]:
         """Every event of one aggregate, oldest first."""
         return self.patiently(lambda: list(self.events.get(aggregate_id)))
+
+    def check_key(self) -> None:
+        """Reads the first stored event, so that a missing or wrong MES_CIPHER_KEY is one clear line
+        at start, not a failure at the first read of history."""
+        first = self.recorder.select_notifications(start=0, limit=1)
+        if not first:
+            return
+        try:
+            self.mapper.to_domain_event(first[0])
+        except Exception as error:
+            if self.mapper.cipher is None:
+                msg = "this store's events are encrypted: set MES_CIPHER_KEY to the key they were written with"
+            else:
+                msg = "MES_CIPHER_KEY does not open this store's events: another key, or a store written without one"
+            raise StoreKeyError(msg) from error
 
     def max_position(self) -> int:
         """The head of the notification log.

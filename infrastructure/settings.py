@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ class Settings:
     business_time_max_age_days: int = 366
     business_time_max_ahead_s: int = 300
     store_budget_s: float = 10.0
+    cipher_key: str | None = None  # base64 of 32 bytes: every stored event's state encrypted (AES-GCM)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +79,7 @@ class Settings:
             business_time_max_age_days=_positive(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366, most=36_500),
             business_time_max_ahead_s=_positive(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300, most=366 * 24 * 3600),
             store_budget_s=_positive(env, "MES_STORE_BUDGET_S", 10.0, most=3600.0),
+            cipher_key=_cipher_key(env.get("MES_CIPHER_KEY") or None),
         )
         settings.validate()
         return settings
@@ -130,6 +134,10 @@ class Settings:
             "TRANSCODER_TOPIC": "infrastructure.transcoding:MsgspecTranscoder",
             "MAPPER_TOPIC": "infrastructure.transcoding:TypedMapper",
         }
+        if self.cipher_key:
+            # The library's AES-GCM cipher, after the msgspec transcoder: event state is encrypted,
+            # ids, versions, topics and positions stay clear (docs/security.md).
+            env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.cipher_key}
         if self.is_memory:
             env["PERSISTENCE_MODULE"] = "infrastructure.persistence:MemoryFactory"
         elif self.is_postgres:
@@ -205,3 +213,17 @@ def _positive(env: Mapping[str, str], name: str, default: N, most: N | None = No
         msg = f"{name} must be at most {most}, not {raw}"
         raise SettingsError(msg)
     return value
+
+
+def _cipher_key(text: str | None) -> str | None:
+    """MES_CIPHER_KEY: the base64 of 32 random bytes (`mes keys cipher` prints one)."""
+    if text is None:
+        return None
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:  # noqa: PLR2004 - AES-256
+        msg = "MES_CIPHER_KEY must be the base64 of 32 bytes (`mes keys cipher` prints a new one)"
+        raise SettingsError(msg)
+    return text

@@ -96,3 +96,43 @@ def test_a_new_credentials_key_is_256_random_bits_in_base64(tmp_path: Path) -> N
     assert [len(base64.b64decode(key, validate=True)) for key in keys] == [32, 32]
     assert keys[0] != keys[1]
     assert not (tmp_path / "var").exists()  # printing a key touches no store
+
+
+def test_a_store_written_with_one_cipher_key_and_opened_with_another_is_one_line(tmp_path: Path) -> None:
+    key, other = (
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", "keys", "cipher"],
+            cwd=tmp_path,
+            env=operator_env(),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    )
+    written = subprocess.run(
+        [sys.executable, "-m", "api.cli", "users", "add", "erp-1", "--role", "integration", "--machine"],
+        cwd=tmp_path,
+        env=operator_env(MES_CIPHER_KEY=key),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+    opened = subprocess.run(
+        [sys.executable, "-m", "api.cli", "projections", "status"],
+        cwd=tmp_path,
+        env=operator_env(MES_CIPHER_KEY=other),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+    assert written.returncode == 0, written.stderr
+    assert opened.returncode == 2
+    assert (
+        opened.stderr
+        == "mes: MES_CIPHER_KEY does not open this store's events: another key, or a store written without one\n"
+    )
