@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import sys
 import threading
@@ -94,6 +95,23 @@ def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dic
                     {"path": f.path, "clients": n, "commands": f.commands, "commands_per_s": f.per_second}
                     for f in figures
                 ]
+        finally:
+            runtime.close()
+    # The same bus on a store whose events are encrypted at rest (MES_CIPHER_KEY): the cipher's cost.
+    with scratch_schema(base, **pool, MES_CIPHER_KEY=base64.b64encode(os.urandom(32)).decode()) as settings:
+        runtime = build_runtime(settings)
+        try:
+            for n in clients:
+                log(f"write path at {n} clients: bus with events encrypted at rest")
+                figure = bench_bus(runtime, n, max(1, total // n), "group-commit bus, encrypted")
+                rows.append(
+                    {
+                        "path": figure.path,
+                        "clients": n,
+                        "commands": figure.commands,
+                        "commands_per_s": figure.per_second,
+                    }
+                )
         finally:
             runtime.close()
     with scratch_schema(base) as settings:
