@@ -6,9 +6,10 @@ import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle
-from litestar import Litestar, Router
+from litestar import Litestar, Response, Router
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -81,6 +82,7 @@ def create_app(
     run_projections: bool = True,
     capabilities: Sequence[Capability] = CAPABILITIES,
     read_store: ReadStore | None = None,
+    https: bool = False,
 ) -> Litestar:
     """The application with every capability given (all of them unless a test says otherwise),
     on the settings' stores (a test may hand in a read store of its own)."""
@@ -130,6 +132,7 @@ def create_app(
         state=State({"bus": runtime.bus, "time_window": settings.business_time_window}),  # for the body checks
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_request=refuse_nul,
+        after_request=strict_transport_security if https else None,
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,
@@ -145,6 +148,14 @@ def create_app(
         logging_config=None,  # the process configures logging (logfmt) once, in the CLI
         debug=False,
     )
+
+
+HSTS = "max-age=31536000"  # a year: browsers keep to HTTPS for this server (served over TLS only)
+
+
+async def strict_transport_security(response: Response[Any]) -> Response[Any]:
+    response.headers["Strict-Transport-Security"] = HSTS
+    return response
 
 
 def _provide(value: object) -> Provide:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import ipaddress
 import logging
 import signal
 import socket
+import ssl
 import sys
 import threading
 import uuid
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.progress import ProgressBar
@@ -105,13 +108,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app  # noqa: PLC0415
 
+    tls = _tls_options(args)
     listener = _listening_socket(args.host, args.port)
     try:
         _open_store(settings)
-        app = create_app(settings, run_projections=not args.no_projections)
+        app = create_app(settings, run_projections=not args.no_projections, https=bool(tls))
         port = int(listener.getsockname()[1])  # the one the system chose, for --port 0
-        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools")
-        base = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
+        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools", **tls)
+        if args.tls_client_ca:
+            config.ssl_cert_reqs = ssl.CERT_REQUIRED
+        scheme = "https" if tls else "http"
+        base = f"{scheme}://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
         banner = (
             f"Chronicle MES {_version()} serving {base}\n"
             f"  API docs   {base}/api/v1/docs\n"
@@ -120,6 +127,63 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         _announcing_server(config, banner).run(sockets=[listener])
     finally:
         listener.close()
+    return 0
+
+
+def _tls_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's TLS settings from the command line; plain HTTP only on loopback or when asked for."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        msg = "--tls-cert and --tls-key go together"
+        raise CliError(msg)
+    if args.tls_client_ca and not args.tls_cert:
+        msg = "--tls-client-ca needs --tls-cert and --tls-key"
+        raise CliError(msg)
+    if not args.tls_cert:
+        if not _is_loopback(args.host) and not args.insecure_http:
+            msg = (
+                f"serving {args.host} without TLS is refused: give --tls-cert and --tls-key "
+                "(`mes certs dev DIR` makes some to try), or --insecure-http behind a TLS proxy"
+            )
+            raise CliError(msg)
+        return {}
+    for path in (args.tls_cert, args.tls_key, args.tls_client_ca):
+        if path and not Path(path).is_file():
+            msg = f"no such file: {path}"
+            raise CliError(msg)
+    try:  # as uvicorn will load them, but now, before the store is touched
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            context.load_verify_locations(args.tls_client_ca)
+    except ssl.SSLError as error:
+        reason = str(error).split(" (_ssl.c")[0]  # without the line of OpenSSL's source
+        msg = f"cannot serve TLS with {args.tls_cert} and {args.tls_key}: {reason}"
+        raise CliError(msg) from None
+    options = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+    return options | ({"ssl_ca_certs": args.tls_client_ca} if args.tls_client_ca else {})
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _certs(settings: Settings, args: argparse.Namespace) -> int:
+    """`mes certs dev DIR`: a local CA, a server certificate for the loopback names, a client one."""
+    from infrastructure.tls import make_dev_certificates  # noqa: PLC0415
+
+    made = make_dev_certificates(Path(args.directory))
+    print(
+        f"made a development CA and certificates in {args.directory}:\n"
+        f"  mes serve --tls-cert {made.server_cert} --tls-key {made.server_key} "
+        f"[--tls-client-ca {made.ca}]\n"
+        f"  curl --cacert {made.ca} https://127.0.0.1:8000/api/v1/health "
+        f"[--cert {made.client_cert} --key {made.client_key}]"
+    )
     return 0
 
 
@@ -326,11 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
         run=_migrate
     )
 
-    serve = sub.add_parser("serve", parents=[common], help="serve the HTTP API and run the projections")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8000, help="8000 by default; 0 for any free port")
-    serve.add_argument("--no-projections", action="store_true", help="leave projections to `mes projections run`")
-    serve.set_defaults(run=_serve)
+    _add_serve(sub, common)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="serve the API and run a scripted shift in a small beverage plant through it"
@@ -352,6 +412,34 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--page-size", type=int, default=2000)
     projections.set_defaults(run=_projections)
 
+    _add_access(sub, common)
+    sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
+    return parser
+
+
+def _add_serve(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`mes serve`, with its TLS options, and `mes certs dev` to try them."""
+    serve = sub.add_parser("serve", parents=[common], help="serve the HTTP API and run the projections")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000, help="8000 by default; 0 for any free port")
+    serve.add_argument("--no-projections", action="store_true", help="leave projections to `mes projections run`")
+    serve.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", help="and this private key (PEM)")
+    serve.add_argument("--tls-client-ca", help="require client certificates signed by this CA (mutual TLS)")
+    serve.add_argument(
+        "--insecure-http", action="store_true", help="allow plain HTTP on a non-loopback address (behind a TLS proxy)"
+    )
+    serve.set_defaults(run=_serve)
+
+    certs = sub.add_parser("certs", parents=[common], help="certificates for trying TLS")
+    certs_kinds = certs.add_subparsers(dest="kind", required=True)
+    dev = certs_kinds.add_parser("dev", help="a local CA, a server certificate for localhost and a client one")
+    dev.add_argument("directory")
+    certs.set_defaults(run=_certs)
+
+
+def _add_access(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`mes users` and `mes keys`."""
     users = sub.add_parser("users", parents=[common], help="people and machine accounts")
     user_actions = users.add_subparsers(dest="action", required=True)
     add = user_actions.add_parser("add", parents=[common], help="register a person (with a password) or a machine")
@@ -367,9 +455,6 @@ def build_parser() -> argparse.ArgumentParser:
     kinds.add_parser("credentials", help="a 256-bit key sealing second-factor secrets (MES_CREDENTIALS_KEY)")
     kinds.add_parser("cipher", help="a 256-bit key encrypting every stored event's state (MES_CIPHER_KEY)")
     keys.set_defaults(run=_keys)
-
-    sub.add_parser("bench", help="the benchmark suite on PostgreSQL (`mes bench --help` for its options)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

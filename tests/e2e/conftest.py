@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -103,10 +104,11 @@ def store_environment(store: str, directory: Path) -> Iterator[dict[str, str]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def wait_until_ready(server: ServerProcess) -> None:
-    """Polls /health until it answers, the process dies, or READY_TIMEOUT_S has passed."""
+def wait_until_ready(server: ServerProcess, verify: ssl.SSLContext | bool = True) -> None:
+    """Polls /health until it answers, the process dies, or READY_TIMEOUT_S has passed (over
+    HTTPS, `verify` is the client's TLS context)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
-    with httpx.Client(base_url=server.base_url, timeout=2.0) as client:
+    with httpx.Client(base_url=server.base_url, timeout=2.0, verify=verify) as client:
         while True:
             if server.process.poll() is not None:
                 pytest.fail(f"mes serve exited with {server.process.returncode}:\n{server.unread_log()}")
