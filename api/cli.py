@@ -206,6 +206,9 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from api.app import create_app  # noqa: PLC0415
     from api.demo import DemoError, print_summary, print_urls, run_shift, serving  # noqa: PLC0415
 
+    if not _is_loopback(args.host):
+        msg = f"the demo serves plain HTTP on loopback only, not on {args.host}: use `mes serve` with TLS"
+        raise CliError(msg)
     _listening_socket(args.host, args.port).close()  # a taken port is one line, not the thread's traceback
     migrate(settings)
     check_connection(settings)

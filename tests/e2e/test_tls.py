@@ -123,6 +123,15 @@ def test_a_non_loopback_address_without_tls_is_one_line_and_leaves_the_folder_as
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_demo_serves_on_loopback_only(tmp_path: Path) -> None:
+    result = mes(tmp_path, "demo", "--host", "0.0.0.0")  # noqa: S104 - refused before anything binds
+
+    assert_one_line(
+        result, "mes: the demo serves plain HTTP on loopback only, not on 0.0.0.0: use `mes serve` with TLS"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
