@@ -155,7 +155,7 @@ def _tls_options(args: argparse.Namespace) -> dict[str, Any]:
         context.load_cert_chain(args.tls_cert, args.tls_key)
         if args.tls_client_ca:
             context.load_verify_locations(args.tls_client_ca)
-    except ssl.SSLError as error:
+    except OSError as error:  # ssl.SSLError for what OpenSSL refuses, PermissionError for a file it cannot read
         reason = str(error).split(" (_ssl.c")[0]  # without the line of OpenSSL's source
         msg = f"cannot serve TLS with {args.tls_cert} and {args.tls_key}: {reason}"
         raise CliError(msg) from None

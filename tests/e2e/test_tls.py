@@ -123,6 +123,19 @@ def test_a_non_loopback_address_without_tls_is_one_line_and_leaves_the_folder_as
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_certificate_that_is_not_pem_is_one_line(tmp_path: Path, certificates: DevCertificates) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+
+    result = mes(
+        tmp_path, "serve", "--port", "0", "--tls-cert", str(garbage), "--tls-key", str(certificates.server_key)
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"mes: cannot serve TLS with {garbage} and {certificates.server_key}: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
 def test_the_demo_serves_on_loopback_only(tmp_path: Path) -> None:
     result = mes(tmp_path, "demo", "--host", "0.0.0.0")  # noqa: S104 - refused before anything binds
 
