@@ -115,8 +115,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         app = create_app(settings, run_projections=not args.no_projections, https=bool(tls))
         port = int(listener.getsockname()[1])  # the one the system chose, for --port 0
         config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools", **tls)
-        if args.tls_client_ca:
-            config.ssl_cert_reqs = ssl.CERT_REQUIRED
         scheme = "https" if tls else "http"
         base = f"{scheme}://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
         banner = (
@@ -159,8 +157,10 @@ def _tls_options(args: argparse.Namespace) -> dict[str, Any]:
         reason = str(error).split(" (_ssl.c")[0]  # without the line of OpenSSL's source
         msg = f"cannot serve TLS with {args.tls_cert} and {args.tls_key}: {reason}"
         raise CliError(msg) from None
-    options = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
-    return options | ({"ssl_ca_certs": args.tls_client_ca} if args.tls_client_ca else {})
+    options: dict[str, Any] = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+    if args.tls_client_ca:
+        options |= {"ssl_ca_certs": args.tls_client_ca, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return options
 
 
 def _is_loopback(host: str) -> bool:

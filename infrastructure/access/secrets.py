@@ -6,7 +6,6 @@ The row's id is the associated data: a sealed secret copied to another person's 
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -24,18 +23,6 @@ class AesGcmBox:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
-
-    @classmethod
-    def from_text(cls, text: str) -> AesGcmBox:
-        """From the base64 of 32 bytes (`mes keys credentials` prints one)."""
-        try:
-            key = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) != 32:  # noqa: PLR2004 - AES-256
-            msg = "the credentials key must be the base64 of 32 bytes"
-            raise SecretBoxError(msg)
-        return cls(key)
 
     @staticmethod
     def new_key_text() -> str:

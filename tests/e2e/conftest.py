@@ -33,7 +33,7 @@ from api.demo import request_for
 from application.commands import Command
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
-from tests.builders import Plant
+from tests.builders import Plant, unique
 from tests.integration.conftest import postgres_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -240,6 +240,19 @@ def plant(api: Api) -> Plant:
     built = Plant.named()
     api.run(*built.commands())
     return built
+
+
+def receipt_body(plant: Plant, **changes: Any) -> dict[str, Any]:
+    """A valid ReceiveLot body, changed as given (a value of None removes the field)."""
+    body: dict[str, Any] = {
+        "lot_number": unique("LOT"),
+        "material_code": plant.sugar,
+        "quantity": {"value": "10", "unit": "kg"},
+        "location": "WH-RAW",
+        "supplier_lot": "NS-1",
+    }
+    body |= changes
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -24,23 +24,10 @@ from application.traceability.work_orders import (
 from domain.values import EquipmentLevel
 from tests.builders import Plant, new_id, unique
 from tests.builders import q_in as q
-from tests.e2e.conftest import POLL_S, Api, assert_problem
+from tests.e2e.conftest import POLL_S, Api, assert_problem, receipt_body
 
 MAX_BODY_BYTES = 256 * 1024
 READ_MODEL_TIMEOUT_S = 10.0
-
-
-def receipt_body(plant: Plant, **changes: Any) -> dict[str, Any]:
-    """A valid ReceiveLot body, changed as given (a value of None removes the field)."""
-    body: dict[str, Any] = {
-        "lot_number": unique("LOT"),
-        "material_code": plant.sugar,
-        "quantity": {"value": "10", "unit": "kg"},
-        "location": "WH-RAW",
-        "supplier_lot": "NS-1",
-    }
-    body |= changes
-    return {k: v for k, v in body.items() if v is not None}
 
 
 def field_names(problem: dict[str, Any]) -> list[str]:

@@ -12,20 +12,7 @@ import pytest
 from application.commands import CODE_PATTERN, LOT_NUMBER_PATTERN
 from application.traceability.lots import HoldLot
 from tests.builders import Plant, new_id, unique
-from tests.e2e.conftest import Api, assert_problem
-
-
-def receipt(plant: Plant, **changes: Any) -> dict[str, Any]:
-    """A valid ReceiveLot body, changed as given (a value of None removes the field)."""
-    body: dict[str, Any] = {
-        "lot_number": unique("LOT"),
-        "material_code": plant.sugar,
-        "quantity": {"value": "10", "unit": "kg"},
-        "location": "WH-RAW",
-        "supplier_lot": "NS-1",
-    }
-    body |= changes
-    return {k: v for k, v in body.items() if v is not None}
+from tests.e2e.conftest import Api, assert_problem, receipt_body
 
 
 def post_raw(api: Api, path: str, content: bytes, content_type: str = "application/json") -> Any:
@@ -93,7 +80,7 @@ def test_a_malformed_business_key_in_a_body_answers_422_naming_the_field(
 ) -> None:
     before = api.position()
 
-    problem = assert_problem(api.post("/api/v1/lots", receipt(plant, **{field: key})), 422)
+    problem = assert_problem(api.post("/api/v1/lots", receipt_body(plant, **{field: key})), 422)
 
     assert field_names(problem) == {field}
     assert problem["errors"][0]["message"].startswith(("must be 1 to 64 letters, digits", "Expected `str` of length"))
@@ -164,7 +151,7 @@ def test_the_key_grammar_is_in_the_openapi_document_for_bodies_paths_and_array_i
 def test_an_implausible_business_time_answers_422_naming_occurred_at(api: Api, plant: Plant, occurred_at: Any) -> None:
     before = api.position()
 
-    problem = assert_problem(api.post("/api/v1/lots", receipt(plant, occurred_at=occurred_at)), 422)
+    problem = assert_problem(api.post("/api/v1/lots", receipt_body(plant, occurred_at=occurred_at)), 422)
 
     assert field_names(problem) == {"occurred_at"}
     assert api.position() == before
@@ -176,7 +163,8 @@ def test_a_quantity_that_is_not_plain_decimal_text_answers_422_naming_its_value(
 ) -> None:
     before = api.position()
 
-    problem = assert_problem(api.post("/api/v1/lots", receipt(plant, quantity={"value": value, "unit": "kg"})), 422)
+    body = receipt_body(plant, quantity={"value": value, "unit": "kg"})
+    problem = assert_problem(api.post("/api/v1/lots", body), 422)
 
     assert field_names(problem) == {"quantity.value"}
     assert "decimal number as text" in problem["errors"][0]["message"]
@@ -186,7 +174,7 @@ def test_a_quantity_that_is_not_plain_decimal_text_answers_422_naming_its_value(
 def test_a_quantity_as_plain_decimal_text_is_accepted_and_answered_in_canonical_form(api: Api, plant: Plant) -> None:
     lot = unique("LOT")
 
-    accepted = api.post("/api/v1/lots", receipt(plant, lot_number=lot, quantity={"value": "12.500", "unit": "kg"}))
+    accepted = api.post("/api/v1/lots", receipt_body(plant, lot_number=lot, quantity={"value": "12.500", "unit": "kg"}))
 
     assert accepted.status_code == 201, accepted.text
     assert api.read(f"/api/v1/lots/{lot}", min_position=api.position())["quantity"] == {"value": "12.5", "unit": "kg"}
@@ -277,7 +265,7 @@ def test_no_new_lot_may_be_numbered_merge_a_word_of_the_apis_paths(api: Api, pla
         api.run(plant.receive(lots[0]), plant.receive(lots[1]))
         before = api.position()
     body = (
-        receipt(plant, lot_number="merge")
+        receipt_body(plant, lot_number="merge")
         if path == "/api/v1/lots"
         else {
             "lot_numbers": lots,

@@ -12,7 +12,7 @@ from api.runtime import build_runtime
 from domain.ids import principal_id
 from infrastructure.access.credentials import SqlCredentialStore
 from infrastructure.settings import Settings
-from tests.e2e.test_cli import COMMAND_TIMEOUT_S, operator_env
+from tests.e2e.test_cli import COMMAND_TIMEOUT_S, mes, operator_env
 
 
 def users_add(folder: Path, *args: str, password: str = "") -> subprocess.CompletedProcess[str]:
@@ -80,18 +80,7 @@ def test_a_machine_account_is_added_without_a_password(tmp_path: Path) -> None:
 
 
 def test_a_new_credentials_key_is_256_random_bits_in_base64(tmp_path: Path) -> None:
-    keys = [
-        subprocess.run(
-            [sys.executable, "-m", "api.cli", "keys", "credentials"],
-            cwd=tmp_path,
-            env=operator_env(),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_S,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    ]
+    keys = [mes(tmp_path, "keys", "credentials").stdout.strip() for _ in range(2)]
 
     assert [len(base64.b64decode(key, validate=True)) for key in keys] == [32, 32]
     assert keys[0] != keys[1]
@@ -99,36 +88,9 @@ def test_a_new_credentials_key_is_256_random_bits_in_base64(tmp_path: Path) -> N
 
 
 def test_a_store_written_with_one_cipher_key_and_opened_with_another_is_one_line(tmp_path: Path) -> None:
-    key, other = (
-        subprocess.run(
-            [sys.executable, "-m", "api.cli", "keys", "cipher"],
-            cwd=tmp_path,
-            env=operator_env(),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_S,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    )
-    written = subprocess.run(
-        [sys.executable, "-m", "api.cli", "users", "add", "erp-1", "--role", "integration", "--machine"],
-        cwd=tmp_path,
-        env=operator_env(MES_CIPHER_KEY=key),
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
-    opened = subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "status"],
-        cwd=tmp_path,
-        env=operator_env(MES_CIPHER_KEY=other),
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
+    key, other = (mes(tmp_path, "keys", "cipher").stdout.strip() for _ in range(2))
+    written = mes(tmp_path, "users", "add", "erp-1", "--role", "integration", "--machine", MES_CIPHER_KEY=key)
+    opened = mes(tmp_path, "projections", "status", MES_CIPHER_KEY=other)
 
     assert written.returncode == 0, written.stderr
     assert opened.returncode == 2
