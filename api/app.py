@@ -10,6 +10,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from litestar import Litestar, Response, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -17,6 +18,9 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.static_files import create_static_files_router
 
+from api.access.guard import Gate
+from api.access.permissions import declared, permission_table
+from api.access.services import build_access
 from api.capabilities import CAPABILITIES
 from api.capability import Capability
 from api.command_routes import Dispatch, command_handlers
@@ -34,8 +38,10 @@ from api.operations import (
 from api.problems import EXCEPTION_HANDLERS
 from api.runtime import build_runtime
 from api.validation import refuse_nul
+from application.access.authentication import Caller
+from application.access.directory import Account
+from application.access.policy import Permission
 from application.handlers import join
-from domain.values import Actor, ActorKind
 from infrastructure.settings import Settings
 from projections.status import ReadModels
 from projections.store import ReadStore, open_read_store
@@ -43,11 +49,6 @@ from projections.supervisor import ProjectionSupervisor
 
 log = logging.getLogger("chronicle.api")
 MAX_BODY_BYTES = 256 * 1024
-
-
-def local_principal(settings: Settings) -> Actor:
-    """Until authentication arrives, every request acts as the configured local principal."""
-    return Actor(id=settings.local_principal_id, name=settings.local_principal_name, kind=ActorKind.PERSON)
 
 
 def offline_docs() -> tuple[Router, SwaggerRenderPlugin]:
@@ -83,10 +84,16 @@ def create_app(
     capabilities: Sequence[Capability] = CAPABILITIES,
     read_store: ReadStore | None = None,
     https: bool = False,
+    unauthenticated_as: Account | None = None,
 ) -> Litestar:
     """The application with every capability given (all of them unless a test says otherwise),
-    on the settings' stores (a test may hand in a read store of its own)."""
-    runtime = build_runtime(settings, handlers=join(c.handlers for c in capabilities))
+    on the settings' stores (a test may hand in a read store of its own).
+
+    `unauthenticated_as` is for the benchmark's baseline only (authentication off): every request
+    then acts as that account. Nothing in the settings or the command line reaches it.
+    """
+    command_roles = {command: roles for c in capabilities for command, roles in c.command_roles.items()}
+    runtime = build_runtime(settings, handlers=join(c.handlers for c in capabilities), command_roles=command_roles)
     read_store = read_store or open_read_store(settings)
     supervisor = ProjectionSupervisor(
         runtime.app,
@@ -96,7 +103,8 @@ def create_app(
     )
     runtime.bus.on_commit.append(supervisor.notify)
     views = ReadModels(runtime.app, read_store, supervisor.advanced, tuple(supervisor.names), supervisor.failing)
-    principal = local_principal(settings)
+    access = build_access(runtime.bus, runtime.directory, settings)
+    gate = Gate(access, anonymous=Caller(unauthenticated_as) if unauthenticated_as else None)
 
     def startup() -> None:
         if run_projections:
@@ -112,27 +120,25 @@ def create_app(
         read_store.close()
 
     docs_assets, swagger = offline_docs()
-    handlers = [
-        *command_handlers(r for c in capabilities for r in c.command_routes),
-        *(q for c in capabilities for q in c.query_routes),
-        *operation_handlers(),
-    ]
     api = Router(
         path=API_PATH,
-        route_handlers=[options_handler(paths_of(handlers)), *handlers],
+        route_handlers=api_handlers(capabilities),
         dependencies={
-            "dispatch": _provide(Dispatch(runtime.bus, principal)),
+            "dispatch": _provide(Dispatch(runtime.bus)),
             "store": _provide(runtime.app),
             "views": _provide(views),
+            "access": _provide(access),
         },
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, api_index, docs_assets],
         dependencies={"index": _provide(api_index_of([p for c in capabilities for p in c.parts]))},
         state=State({"bus": runtime.bus, "time_window": settings.business_time_window}),  # for the body checks
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        guards=[gate],
         before_request=refuse_nul,
         after_request=strict_transport_security if https else None,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,
@@ -148,6 +154,31 @@ def create_app(
         logging_config=None,  # the process configures logging (logfmt) once, in the CLI
         debug=False,
     )
+    gate.routes.update(permission_table(app, declared(capabilities, command_roles)))
+    if undeclared := sorted(route for route, permission in gate.routes.items() if permission is None):
+        log.warning("routes without a permission are refused to everyone", extra={"routes": ", ".join(undeclared)})
+    return app
+
+
+def api_handlers(capabilities: Sequence[Capability]) -> list[Any]:
+    """Every route under /api/v1, with the OPTIONS answer of each path."""
+    handlers = [
+        *command_handlers(r for c in capabilities for r in c.command_routes),
+        *(q for c in capabilities for q in c.query_routes),
+        *operation_handlers(),
+    ]
+    return [options_handler(paths_of(handlers)), *handlers]
+
+
+def route_permissions(capabilities: Sequence[Capability] = CAPABILITIES) -> dict[str, Permission | None]:
+    """Each route and its permission, for docs/access.md: the routes alone, no store opened."""
+    command_roles = {command: roles for c in capabilities for command, roles in c.command_roles.items()}
+    routes = Litestar(
+        route_handlers=[Router(path=API_PATH, route_handlers=api_handlers(capabilities)), api_index],
+        dependencies={name: _provide(None) for name in ("dispatch", "store", "views", "access", "index")},
+        openapi_config=None,
+    )
+    return permission_table(routes, declared(capabilities, command_roles))
 
 
 HSTS = "max-age=31536000"  # a year: browsers keep to HTTPS for this server (served over TLS only)

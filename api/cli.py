@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import dataclasses
 import getpass
 import ipaddress
 import logging
+import os
 import signal
 import socket
 import ssl
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from api.progress import ProgressBar
 from application.ports import StoreKeyError
 from domain.values import Actor, ActorKind, Role, Source
-from infrastructure.logs import LOG_LEVELS, configure_logging
+from infrastructure.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from infrastructure.migrations import (
     StoreUnopenableError,
     check_connection,
@@ -204,7 +207,16 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     import httpx  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
-    from api.demo import DemoError, print_summary, print_urls, run_shift, serving  # noqa: PLC0415
+    from api.demo import (  # noqa: PLC0415
+        DemoError,
+        prepare_accounts,
+        print_people,
+        print_summary,
+        print_urls,
+        run_shift,
+        serving,
+        sign_in,
+    )
 
     if not _is_loopback(args.host):
         msg = f"the demo serves plain HTTP on loopback only, not on {args.host}: use `mes serve` with TLS"
@@ -212,14 +224,20 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     _listening_socket(args.host, args.port).close()  # a taken port is one line, not the thread's traceback
     migrate(settings)
     check_connection(settings)
+    settings = dataclasses.replace(settings, mfa_roles=frozenset())  # the demo's people sign in without a code
+    erp_key = prepare_accounts(settings)
     base = f"http://{args.host}:{args.port}"
     with serving(create_app(settings), args.host, args.port), httpx.Client(base_url=base, timeout=30) as client:
         print(f"Chronicle is serving on {base}; running the shift through the API\n")
+        print("WARNING: demo people with published passwords and no second factor; never use this store in a plant\n")
         try:
-            position = run_shift(client, sys.stdout)
+            credentials = sign_in(client, erp_key)
+            position = run_shift(client, sys.stdout, credentials)
         except DemoError as error:
             raise CliError(str(error)) from None
+        client.headers.update(credentials["aude"])
         print_summary(client, position, sys.stdout)
+        print_people(base, sys.stdout)
         print_urls(base, sys.stdout)
         if args.no_serve:
             return 0
@@ -289,18 +307,13 @@ def _projections(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
-    """`mes users add`: registers a person (with a password) or a machine account, as the OS user."""
+    """`mes users add`: registers a person (with a password) or a machine account (with a first API
+    key), as the OS user."""
     import msgspec  # noqa: PLC0415
 
     from api.problems import explained  # noqa: PLC0415
-    from api.runtime import build_runtime  # noqa: PLC0415
-    from application.access.passwords import PasswordPolicy, PasswordService  # noqa: PLC0415
+    from application.access.passwords import PasswordPolicy  # noqa: PLC0415
     from application.access.principals import RegisterPrincipal  # noqa: PLC0415
-    from application.bus import CommandContext  # noqa: PLC0415
-    from application.commands import InvalidCommandError  # noqa: PLC0415
-    from domain.errors import DomainError  # noqa: PLC0415
-    from infrastructure.access.credentials import SqlCredentialStore  # noqa: PLC0415
-    from infrastructure.access.passwords import Argon2Passwords  # noqa: PLC0415
 
     kind = "machine" if args.machine else "person"
     try:
@@ -321,23 +334,62 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     if password is not None and (refusal := PasswordPolicy().refusal(password, args.name)):
         raise CliError(f"the password {refusal}")
     _open_store(settings)
+    told = _add_account(settings, command.printed_name, args.name, list(command.roles), password)
+    print(f"{kind} {args.name} registered with the roles {', '.join(sorted(args.role))}")
+    for line in told:
+        print(line)
+    return 0
+
+
+def _add_account(
+    settings: Settings, printed_name: str, name: str, roles: list[Role], password: str | None
+) -> list[str]:
+    """Registers the account; what to tell the operator (a machine's key, a person's enrolment)."""
+    from api.runtime import build_runtime  # noqa: PLC0415
+    from application.access.api_keys import ApiKeyService  # noqa: PLC0415
+    from application.access.mfa import MfaService  # noqa: PLC0415
+    from application.access.passwords import PasswordService  # noqa: PLC0415
+    from application.access.provision import add_machine, add_person  # noqa: PLC0415
+    from application.access.sign_in import MFA_ROLES  # noqa: PLC0415
+    from application.bus import CommandContext  # noqa: PLC0415
+    from application.commands import InvalidCommandError  # noqa: PLC0415
+    from domain.errors import DomainError  # noqa: PLC0415
+    from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore  # noqa: PLC0415
+    from infrastructure.access.passwords import Argon2Passwords  # noqa: PLC0415
+    from infrastructure.access.secrets import AesGcmBox  # noqa: PLC0415
+
     runtime = build_runtime(settings)
     context = CommandContext(actor=_operating_system_user(), source=Source.SYSTEM)
     try:
-        runtime.bus.execute(command, context)
-        if password is not None:
-            service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
-            service.set_password(
-                args.name, password, context, command_id=f"cli-{uuid.uuid4()}", reason="set when the account was made"
+        if password is None:
+            issued = add_machine(
+                ApiKeyService(runtime.bus, SqlApiKeyStore(settings)), name, printed_name, roles, context
             )
+            return [
+                f"API key (shown this once; send it as Authorization: Bearer <key>): {issued.key}",
+                f"it expires {issued.expires_at:%Y-%m-%d %H:%M} UTC",
+            ]
+        service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
+        add_person(service, name, printed_name, roles, password, context)
+        if not MFA_ROLES & set(roles):
+            return []
+        if not settings.credentials_key:
+            return [
+                f"{name} enrols a second factor before signing in: set MES_CREDENTIALS_KEY, then use "
+                "POST /api/v1/auth/mfa/enrolment"
+            ]
+        box = AesGcmBox(base64.b64decode(settings.credentials_key))
+        enrolment = MfaService(runtime.bus, SqlCredentialStore(settings), box).begin(name)
     except DomainError as error:
         raise CliError(error.message) from None
     except InvalidCommandError as error:
         raise CliError(str(error)) from None
     finally:
         runtime.close()
-    print(f"{kind} {args.name} registered with the roles {', '.join(sorted(args.role))}")
-    return 0
+    return [
+        f"second factor: add this to an authenticator app, then confirm its first code\n  {enrolment.uri}",
+        "  with POST /api/v1/auth/mfa/confirmation {username, password, totp}",
+    ]
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -388,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     # The same option after the subcommand (`mes serve --log-level INFO`); given there, it wins.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--log-level", default=argparse.SUPPRESS, help="as before the subcommand", **level)
+    fmt: dict[str, Any] = {"choices": LOG_FORMATS, "metavar": "FORMAT"}
+    parser.add_argument(
+        "--log-format", default=os.environ.get("MES_LOG_FORMAT", "logfmt"), help="logfmt (default) or json lines", **fmt
+    )
+    common.add_argument("--log-format", default=argparse.SUPPRESS, help="as before the subcommand", **fmt)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", parents=[common], help="create or upgrade every table (alembic)").set_defaults(
         run=_migrate
@@ -468,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging("WARNING")
         return bench_main(words[1:])
     args = build_parser().parse_args(words)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     try:
         settings = Settings.from_env()
         return int(args.run(settings, args))

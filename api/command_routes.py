@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import HeaderParameter, JSONBody
 
+from api.caller import caller_of
 from api.problems import error_responses
 from api.schemas import CommandAccepted, body_of
 from api.validation import KeyPath, command_body_check
 from application.bus import CommandBus, CommandContext, CommandResult
 from application.commands import COMMAND_ID_PATTERN, Command
-from domain.values import Actor, Source
+from domain.values import Source
 
 IdempotencyKey = Annotated[
     str | None,
@@ -42,16 +43,18 @@ IdempotencyKey = Annotated[
 
 @dataclass(frozen=True)
 class Dispatch:
-    """How command routes send: through the bus, as the principal the request acts for.
+    """How command routes send: through the bus, as the principal the request acts as.
 
     One dependency, not two: litestar resolves several in a task group per request, which cost
     the write path a tenth of its throughput."""
 
     bus: CommandBus
-    actor: Actor
 
-    async def send(self, command: Command) -> CommandResult:
-        return await self.bus.execute_async(command, CommandContext(actor=self.actor, source=Source.API))
+    async def send(self, command: Command, request: Request[Any, Any, Any]) -> CommandResult:
+        """Sends as the principal the access guard established for the request."""
+        account = caller_of(request).account
+        context = CommandContext(actor=account.actor, source=Source.API, roles=account.roles)
+        return await self.bus.execute_async(command, context)
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,12 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
     status = 201 if route.created else 202
     json_body: Any = JSONBody  # parametrised below with a type made at run time
 
-    async def handler(data: Any, dispatch: Dispatch, idempotency_key: str | None = None, **path: Any) -> Response[Any]:
+    async def handler(
+        request: Request[Any, Any, Any], data: Any, dispatch: Dispatch, idempotency_key: str | None = None, **path: Any
+    ) -> Response[Any]:
         fields: dict[str, Any] = {} if data is None else {f: getattr(data, f) for f in data.__struct_fields__}
         command = route.command(command_id=idempotency_key or str(uuid.uuid4()), **fields, **path)
-        outcome = await dispatch.send(command)
+        outcome = await dispatch.send(command, request)
         result = {k: str(v) for k, v in msgspec.to_builtins(outcome.result).items() if v is not None}
         resource = route.created.format(**result) if route.created else None
         body = CommandAccepted(outcome.command_id, outcome.position, outcome.replayed, resource, result)
@@ -88,6 +93,7 @@ def command_handler(route: CommandRoute) -> HTTPRouteHandler:
         )
 
     params = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request[Any, Any, Any]),
         # A command whose fields all have defaults (release, start, ...) may come without a body.
         inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, annotation=json_body[body_type])
         if any(f.required for f in msgspec.structs.fields(body_type))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
@@ -12,12 +13,83 @@ import httpx
 import msgspec
 import uvicorn
 
-from api.capabilities import COMMAND_ROUTES
+from api.capabilities import COMMAND_ROLES, COMMAND_ROUTES
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, Step, shift
+from api.runtime import build_runtime
+from application.access.api_keys import ApiKeyService
+from application.access.passwords import PasswordService
+from application.access.provision import add_machine, add_person
+from application.bus import CommandContext
 from application.commands import Command
+from domain.values import Actor, ActorKind, Role, Source
+from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
+from infrastructure.access.passwords import Argon2Passwords
+from infrastructure.settings import Settings
 
 PATHS = {route.command: route for route in COMMAND_ROUTES}
 READY_TIMEOUT_S = 30.0
+# The demo's people, with passwords everyone can read: the demo is for trying Chronicle on one's
+# own machine (loopback only), never for a plant.
+DEMO_PEOPLE = (
+    ("olu", "Olu Operator", Role.OPERATOR),
+    ("quinn", "Quinn Quality", Role.QUALITY),
+    ("sam", "Sam Supervisor", Role.SUPERVISOR),
+    ("aude", "Aude Auditor", Role.AUDITOR),
+    ("ada", "Ada Admin", Role.ADMIN),
+)
+ERP = "erp"  # the ERP's machine account: master data and work orders come from it
+DEMO_SET_UP = CommandContext(Actor("demo", "mes demo set-up", ActorKind.SERVICE), Source.SYSTEM)
+Credentials = dict[str, dict[str, str]]  # username -> the Authorization header it sends
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo-2026!"
+
+
+def prepare_accounts(settings: Settings) -> str:
+    """The demo's people (made once) and a new key for the ERP account; the key."""
+    runtime = build_runtime(settings)
+    try:
+        passwords = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
+        for username, printed_name, role in DEMO_PEOPLE:
+            if runtime.directory.account(username) is None:
+                add_person(passwords, username, printed_name, [role], demo_password(username), DEMO_SET_UP)
+        keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+        if runtime.directory.account(ERP) is None:
+            return add_machine(keys, ERP, "ERP (demo)", [Role.INTEGRATION], DEMO_SET_UP).key
+        issued = keys.issue(
+            ERP, valid_for=timedelta(days=1), context=DEMO_SET_UP, command_id=f"demo-key-{uuid.uuid4()}"
+        )
+        return issued.key
+    finally:
+        runtime.close()
+
+
+def sign_in(client: httpx.Client, erp_key: str) -> Credentials:
+    """Signs each demo person in over HTTP; with the ERP's key, what each account sends."""
+    credentials = {ERP: {"Authorization": f"Bearer {erp_key}"}}
+    for username, _, _ in DEMO_PEOPLE:
+        answer = client.post("/api/v1/auth/login", json={"username": username, "password": demo_password(username)})
+        if answer.status_code != 200:  # noqa: PLR2004
+            msg = f"{username} could not sign in: {answer.status_code} {answer.text}"
+            raise DemoError(msg)
+        credentials[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    return credentials
+
+
+def one_sender(headers: dict[str, str]) -> Credentials:
+    """Every demo account's commands sent with the same credentials (a test's or a benchmark's)."""
+    return dict.fromkeys((*(p[0] for p in DEMO_PEOPLE), ERP), headers)
+
+
+def sender(command: Command) -> str:
+    """Who sends a command in the demo: the floor first, then quality, the supervisor, the ERP."""
+    allowed = COMMAND_ROLES[type(command)]
+    for username, _, role in (*DEMO_PEOPLE, (ERP, "", Role.INTEGRATION)):
+        if role in allowed:
+            return username
+    msg = f"no demo account may send {type(command).__name__}"
+    raise DemoError(msg)
 
 
 def request_for(command: Command) -> tuple[str, dict[str, Any], dict[str, str]]:
@@ -65,8 +137,9 @@ def _refusal(number: int, step: Step, answer: httpx.Response) -> str:
     return f"step {number} ({step.title}) was refused: {answer.status_code} {problem.get('detail', answer.text)}"
 
 
-def run_shift(client: httpx.Client, out: TextIO, start: datetime | None = None) -> int:
-    """Sends every command of the shift; returns the position of the last one."""
+def run_shift(client: httpx.Client, out: TextIO, credentials: Credentials, start: datetime | None = None) -> int:
+    """Sends every command of the shift, each as the account whose role it is; returns the
+    position of the last one."""
     # Yesterday's early shift: business times lie in the past (a report cannot come from the future),
     # and are the same all day, so a second run sends the very same commands.
     start = start or datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(6, 0), tzinfo=UTC)
@@ -74,8 +147,11 @@ def run_shift(client: httpx.Client, out: TextIO, start: datetime | None = None) 
     replayed, position = 0, 0
     for number, step in enumerate(steps, start=1):
         path, body, headers = request_for(step.command)
+        by = sender(step.command)
         answer = client.post(
-            path, content=msgspec.json.encode(body), headers={**headers, "Content-Type": "application/json"}
+            path,
+            content=msgspec.json.encode(body),
+            headers={**headers, **credentials[by], "Content-Type": "application/json"},
         )
         if answer.status_code >= 400:  # noqa: PLR2004
             raise DemoError(_refusal(number, step, answer))
@@ -84,7 +160,8 @@ def run_shift(client: httpx.Client, out: TextIO, start: datetime | None = None) 
         position = max(position, result["position"] or 0)
         mark = "=" if result["replayed"] else "+"
         out.write(
-            f"[{number:3d}/{len(steps)}] {mark} POST {path:<44} {answer.status_code} position {result['position']}\n"
+            f"[{number:3d}/{len(steps)}] {mark} {by:<5} POST {path:<44} {answer.status_code} "
+            f"position {result['position']}\n"
         )
     if replayed:
         out.write(
@@ -95,6 +172,7 @@ def run_shift(client: httpx.Client, out: TextIO, start: datetime | None = None) 
 
 
 def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
+    """What was recorded, read as the auditor reads it."""
     wait = {"min_position": position}
     lots = client.get("/api/v1/lots", params={**wait, "limit": 500}).json()["items"]
     out.write(
@@ -129,9 +207,21 @@ def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
     out.write(f"\nWhere sugar lot {RAW_SUGAR_LOT} went (the recall list): {', '.join(recall['lots'])}\n")
 
 
+def print_people(base: str, out: TextIO) -> None:
+    out.write("\nDemo people (second factors are off for the demo only; a plant's supervisors, quality and\n")
+    out.write("administrators sign in with a code too):\n")
+    for username, printed_name, role in DEMO_PEOPLE:
+        out.write(f"  {username:<6} {printed_name:<15} {role:<11} password {demo_password(username)}\n")
+    out.write(
+        "\nSign in (the answer's access_token goes in Authorization: Bearer ...):\n"
+        f"  curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' "
+        f'-d \'{{"username": "aude", "password": "{demo_password("aude")}"}}\'\n'
+    )
+
+
 def print_urls(base: str, out: TextIO) -> None:
     out.write(
-        "\nTry:\n"
+        "\nTry (with the token):\n"
         f"  API docs           {base}/api/v1/docs\n"
         f"  pallet genealogy   {base}/api/v1/lots/{FINISHED_PALLETS[0]}/genealogy?direction=backward\n"
         f"  recall list        {base}/api/v1/lots/{RAW_SUGAR_LOT}/genealogy?direction=forward\n"

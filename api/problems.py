@@ -31,6 +31,7 @@ MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 NOT_JSON = ("JSON", "TRUNCATED", "INPUT DATA", "EXPECTED", "INVALID")
 PROBLEM_BASE = "https://chronicle-mes.dev/problems/"
+AUTH_PATH = "/api/v1/auth/"
 REGEX_FAILURE = re.compile(r"^Expected `str` matching regex '(.*)'")
 # msgspec quotes a pattern in its message as Python's repr would.
 RULE_OF_PATTERN = {repr(pattern)[1:-1]: rule for pattern, rule in PATTERN_RULES.items()}
@@ -60,6 +61,31 @@ class MalformedBodyError(Exception):
     """The body is not JSON a server can read: its syntax, its encoding, or nesting beyond reason."""
 
 
+REALM = 'Bearer realm="chronicle"'
+
+
+class AuthenticationRequiredError(Exception):
+    """No credentials, or credentials that are not (or no longer) valid: 401."""
+
+    def __init__(self, detail: str, *, invalid: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        # RFC 6750: a token that was sent and refused says so in the challenge.
+        self.challenge = f'{REALM}, error="invalid_token"' if invalid else REALM
+
+
+class PermissionDeniedError(Exception):
+    """The caller's roles do not allow this route: 403."""
+
+
+class RateLimitedError(Exception):
+    """Too many requests from one client: 429 with Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
 def problem(
     request: Request[Any, Any, Any],
     status: int,
@@ -73,7 +99,9 @@ def problem(
     body = Problem(
         type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, instance=request.url.path, **extra
     )
-    headers = {"Retry-After": str(retry_after)} if status == 503 else None  # noqa: PLR2004 - Service Unavailable
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else {}  # Too Many Requests, Unavailable
+    if request.url.path.startswith(AUTH_PATH):
+        headers["Cache-Control"] = "no-store"  # nothing about signing in is kept by a cache
     return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -154,6 +182,20 @@ def on_not_authorized(request: Request[Any, Any, Any], error: NotAuthorizedError
     return problem(request, 403, "forbidden", "Forbidden", str(error))
 
 
+def on_authentication_required(request: Request[Any, Any, Any], error: AuthenticationRequiredError) -> Response[Any]:
+    response = problem(request, 401, "authentication-required", "Authentication required", error.detail)
+    response.headers["WWW-Authenticate"] = error.challenge
+    return response
+
+
+def on_permission_denied(request: Request[Any, Any, Any], error: PermissionDeniedError) -> Response[Any]:
+    return problem(request, 403, "forbidden", "Forbidden", str(error))
+
+
+def on_rate_limited(request: Request[Any, Any, Any], error: RateLimitedError) -> Response[Any]:
+    return problem(request, 429, "rate-limited", "Too many requests", str(error), retry_after=error.retry_after)
+
+
 def on_store_unavailable(request: Request[Any, Any, Any], error: StoreUnavailableError) -> Response[Any]:
     return problem(request, 503, "store-unavailable", "Store unavailable", error.detail, retry_after=error.retry_after)
 
@@ -175,6 +217,9 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
 
 PROBLEM_TITLES = {
     400: "Malformed JSON",
+    401: "No credentials, or credentials not valid (WWW-Authenticate says which)",
+    403: "The caller's roles do not allow this",
+    429: "Too many requests (Retry-After says when to retry)",
     404: "Unknown resource",
     405: "Method not allowed (the Allow header lists the methods)",
     409: "Business rule broken or conflict (the rule is named)",
@@ -183,7 +228,7 @@ PROBLEM_TITLES = {
     422: "Invalid input (each field named)",
     503: "Store unavailable, or the read model not yet at min_position (Retry-After says when to retry)",
 }
-COMMAND_PROBLEMS = (400, 404, 409, 413, 415, 422, 503)
+COMMAND_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 
 
 def error_responses(*statuses: int) -> dict[int, Any]:
@@ -205,6 +250,9 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ReadModelBehindError: on_read_model_behind,
     StoreUnavailableError: on_store_unavailable,
     NotAuthorizedError: on_not_authorized,
+    AuthenticationRequiredError: on_authentication_required,
+    PermissionDeniedError: on_permission_denied,
+    RateLimitedError: on_rate_limited,
     InvalidCommandError: on_invalid_command,
     IdempotencyKeyReusedError: on_idempotency_key_reused,
     MalformedBodyError: on_malformed_body,

@@ -8,6 +8,7 @@ beside its commands (`api/traceability/lots.py`, ...).
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
 from api.problems import error_responses
@@ -40,9 +42,33 @@ KeyFilter = Annotated[
     str | None,
     QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="A business key to match."),
 ]
+# An RFC 3339 date-time, stated as the format (a pattern cannot say which days a month has).
+DATE_TIME = {"format": "date-time"}
+
+
+# A date-time query parameter, taken as ISO 8601 text only (a bare number is not a time): read it
+# with `moment_of`.
+Moment = Annotated[
+    str | None,
+    QueryParameter(max_length=40, schema_extra=DATE_TIME, description="RFC 3339 date-time; UTC without an offset"),
+]
+
+
+def moment_of(text: str | None, name: str) -> datetime | None:
+    """The time a `Moment` parameter names (UTC when it carries no offset); 422 naming it if none."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        error = {"key": name, "message": "is not a date-time (ISO 8601)", "source": "query"}
+        raise ValidationException(detail=f"invalid value for {name}", extra=[error]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 Views = NamedDependency[ReadModels]
 Store = NamedDependency[Chronicle]
-QUERY_PROBLEMS = error_responses(400, 404, 422, 503)
+QUERY_PROBLEMS = error_responses(400, 401, 403, 404, 422, 429, 503)
 _PROVENANCE_FIELDS = {"provenance", "reason", "timestamp", "originator_id", "originator_version", "originator_topic"}
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.capabilities import HANDLERS
+from api.capabilities import COMMAND_ROLES, HANDLERS
+from application.access import SELF_SERVICE
+from application.access.directory import Directory
+from application.access.policy import CommandRoles, RolePolicy
 from application.bus import CommandBus
 from application.handlers import HandlerRegistry
 from application.ports import Clock
@@ -20,13 +23,20 @@ class Runtime:
     settings: Settings
     app: Chronicle
     bus: CommandBus
+    directory: Directory  # accounts and their roles, for the bus's policy and authentication
 
     def close(self) -> None:
         self.bus.close()
         self.app.close()
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None, handlers: HandlerRegistry = HANDLERS) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    handlers: HandlerRegistry = HANDLERS,
+    command_roles: CommandRoles = COMMAND_ROLES,
+) -> Runtime:
+    """The application and its bus; the bus lets each principal send only what their roles allow."""
     app = Chronicle(env=settings.eventsourcing_env())
     app.store_budget = settings.store_budget_s
     try:
@@ -34,12 +44,14 @@ def build_runtime(settings: Settings, clock: Clock | None = None, handlers: Hand
     except BaseException:
         app.close()
         raise
+    directory = Directory(app)
     bus = CommandBus(
         app,
         clock or SystemClock(),
         handlers,
+        authorizer=RolePolicy(command_roles, directory.roles_of, SELF_SERVICE),
         max_batch=settings.max_batch,
         store_budget=settings.store_budget_s,
         time_window=settings.business_time_window,
     )
-    return Runtime(settings=settings, app=app, bus=bus)
+    return Runtime(settings=settings, app=app, bus=bus, directory=directory)

@@ -41,7 +41,7 @@ from application.ports import AllowAll, Authorizer, Clock, CommandReceipt, Store
 from application.service import STORE_BUDGET_S, STORE_FAILURES, Chronicle, backoff, connection_failed, first_line
 from application.unit_of_work import AggregateCache, Scope
 from domain.errors import DomainError
-from domain.values import Actor, Provenance, Source
+from domain.values import Actor, Provenance, Role, Source
 
 log = logging.getLogger("chronicle.bus")
 
@@ -73,6 +73,8 @@ class CommandContext:
     actor: Actor
     source: Source = Source.API
     correlation_id: str | None = None
+    # The actor's roles as authentication just established them (HTTP); None: the bus looks them up.
+    roles: frozenset[Role] | None = None
 
 
 class CommandResult(msgspec.Struct, frozen=True):
@@ -282,6 +284,8 @@ class CommandBus:
         self.batches = 0
         self.commands = 0
         self.on_commit: list[Callable[[], None]] = []  # called by the writer after each commit
+        # Called by the writer for each command newly recorded (not a replay): keep them quick.
+        self.on_recorded: list[Callable[[Command, CommandContext, CommandResult], None]] = []
         self._writer.start()
 
     def submit(self, command: Command, context: CommandContext) -> Future[CommandResult]:
@@ -304,7 +308,7 @@ class CommandBus:
         if entry is None:
             msg = f"no handler for {type(command).__name__}"
             raise UnknownCommandError(msg)
-        self.authorizer.authorize(context.actor, command)
+        self.authorizer.authorize(context.actor, command, context.roles)
         return _Pending(command, context, entry, **answer)
 
     def _enqueue(self, pending: _Pending) -> None:
@@ -367,9 +371,20 @@ class CommandBus:
         if any(isinstance(pending.outcome, CommandResult) for pending in runnable):
             for listener in self.on_commit:
                 listener()
+            self._tell_recorded(runnable)
         self.batches += 1
         self.commands += len(batch)
         log.debug("committed %d commands in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+
+    def _tell_recorded(self, runnable: Sequence[_Pending]) -> None:
+        for pending in runnable:
+            outcome = pending.outcome
+            if isinstance(outcome, CommandResult) and not outcome.replayed:
+                for observer in self.on_recorded:
+                    try:
+                        observer(pending.command, pending.context, outcome)
+                    except Exception:  # an observer's failure must not stop the writer
+                        log.exception("an observer of %s failed", type(pending.command).__name__)
 
     def _run_until_recorded(self, runnable: Sequence[_Pending]) -> None:
         """Runs and saves the commands; while the store is unreachable, runs those not yet

@@ -8,7 +8,7 @@ from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from application.commands import Command
-from domain.values import Actor
+from domain.values import Actor, Role
 
 
 class Clock(Protocol):
@@ -73,14 +73,15 @@ class NotAuthorizedError(Exception):
 class Authorizer(Protocol):
     """Decides whether a principal may send a command, whatever channel it came in through."""
 
-    def authorize(self, actor: Actor, command: Command) -> None:
-        """Returns if allowed; raises NotAuthorizedError if not."""
+    def authorize(self, actor: Actor, command: Command, roles: frozenset[Role] | None = None) -> None:
+        """Returns if allowed; raises NotAuthorizedError if not. `roles` are the actor's roles as
+        authentication just established them (None: the authorizer looks them up)."""
 
 
 class AllowAll:
     """Every principal may send every command: the policy until the access capability arrives."""
 
-    def authorize(self, actor: Actor, command: Command) -> None:
+    def authorize(self, actor: Actor, command: Command, roles: frozenset[Role] | None = None) -> None:
         return None
 
 
@@ -162,3 +163,64 @@ class ApiKeyStore(Protocol):
     def revoke(self, prefix: str, at: datetime) -> None: ...
 
     def shorten(self, prefix: str, expires_at: datetime) -> None: ...
+
+
+class StoredSession(NamedTuple):
+    """A person's signed-in session as the store keeps it (tokens only as hashes)."""
+
+    session_id: str
+    username: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+
+
+class SessionStore(Protocol):
+    """Where sessions and the hashes of their bearer and refresh tokens are kept."""
+
+    def open(self, session: StoredSession, access_hash: str, refresh_hash: str) -> None: ...
+
+    def by_access(self, access_hash: str) -> StoredSession | None: ...
+
+    def by_refresh(self, refresh_hash: str) -> StoredSession | None: ...
+
+    def renew(
+        self, session_id: str, old_refresh_hash: str, access_hash: str, refresh_hash: str, access_expires_at: datetime
+    ) -> bool:
+        """Replaces both tokens if `old_refresh_hash` is still the session's; whether it was."""
+
+    def touch(self, session_id: str, at: datetime) -> None: ...
+
+    def revoke(self, session_id: str, at: datetime) -> None: ...
+
+    def revoke_all(self, username: str, at: datetime) -> int:
+        """Revokes every open session of an account (disabled, password reset); how many."""
+
+
+class SecurityEvent(NamedTuple):
+    """One entry of the security log: what happened, to or by whom, from where, and details."""
+
+    at: datetime
+    kind: str
+    principal: str | None  # the username concerned, as given (a failed sign-in may name no account)
+    client: str | None  # the client's address
+    detail: str  # one line: the route, the reason, a key prefix; never a secret
+    id: int | None = None
+
+
+class SecurityLog(Protocol):
+    """The security log: appended to, never changed, read by auditors and administrators."""
+
+    def record(self, event: SecurityEvent) -> None: ...
+
+    def select(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        principal: str | None,
+        kind: str | None,
+        after: int | None,
+        limit: int,
+    ) -> list[SecurityEvent]: ...

@@ -24,7 +24,7 @@ import psycopg
 
 from api.app import create_app
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
-from api.demo import run_shift, serving
+from api.demo import one_sender, run_shift, serving
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT
 from application.service import Chronicle
 from bench.history import generate, print_progress
@@ -35,6 +35,7 @@ from infrastructure.settings import Settings, parse_postgres_url, postgres_url
 from projections.runner import ReadModelRunner
 from projections.store import PostgresReadStore, ReadStore, Row
 from projections.traceability.genealogy import reached_lots, trace
+from tests.accounts import bearer, provision_machine
 
 PORT = 8791
 
@@ -73,7 +74,9 @@ TRACES: tuple[tuple[str, Direction, Callable[[ReadStore, str, Direction], list[R
 )
 
 
-def measure_traces(store: ReadStore, base_url: str, finished: str, raw: str, requests: int) -> list[dict[str, Any]]:
+def measure_traces(
+    store: ReadStore, base_url: str, headers: dict[str, str], finished: str, raw: str, requests: int
+) -> list[dict[str, Any]]:
     """A backward trace of a finished unit and the recall list of a raw lot (and its every-path
     forward trace), each through the API and as the same SQL run directly, p50/p99 in ms.
 
@@ -81,7 +84,7 @@ def measure_traces(store: ReadStore, base_url: str, finished: str, raw: str, req
     client's own CPU (httpx: about half a millisecond a request) would be counted as the API's."""
     host, port = base_url.removeprefix("http://").split(":")
     loop = asyncio.new_event_loop()
-    connection = Connection(host, int(port))
+    connection = Connection(host, int(port), headers)
 
     def get(url: str) -> None:
         status, body = loop.run_until_complete(connection.get(url))
@@ -158,12 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             backward_lot, forward_lot, data = FINISHED_PALLETS[0], RAW_SUGAR_LOT, "the demo shift"
         store = PostgresReadStore(settings)
+        headers = bearer(provision_machine(settings))
         web = create_app(settings)
-        with serving(web, "127.0.0.1", PORT), httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+        with (
+            serving(web, "127.0.0.1", PORT),
+            httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=60, headers=headers) as client,
+        ):
             if not args.events:
-                position = run_shift(client, open(os.devnull, "w"))  # noqa: SIM115 - discard the demo's lines
+                position = run_shift(client, open(os.devnull, "w"), one_sender(headers))  # noqa: SIM115
                 client.get("/api/v1/lots", params={"min_position": position}).raise_for_status()
-            rows = measure_traces(store, f"http://127.0.0.1:{PORT}", backward_lot, forward_lot, args.requests)
+            rows = measure_traces(store, f"http://127.0.0.1:{PORT}", headers, backward_lot, forward_lot, args.requests)
         store.close()
     finally:
         with psycopg.connect(base.conninfo(), autocommit=True) as conn:

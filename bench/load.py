@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ATTEMPTS = 5
 
@@ -28,6 +28,7 @@ class Connection:
 
     host: str
     port: int
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (Authorization)
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
 
@@ -42,7 +43,7 @@ class Connection:
         self.reader = self.writer = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = "".join(f"{k}: {v}\r\n" for k, v in {**self.headers, **headers}.items())
         return await self._exchange(
             f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
@@ -50,7 +51,8 @@ class Connection:
         )
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}\r\n".encode())
 
     async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         reader, writer = await self._open()
@@ -84,14 +86,19 @@ async def post_until_answered(connection: Connection, path: str, payload: dict[s
 
 
 async def run_clients(
-    host: str, port: int, clients: int, requests: Callable[[int], list[tuple[str, dict[str, object], str]]]
+    host: str,
+    port: int,
+    clients: int,
+    requests: Callable[[int], list[tuple[str, dict[str, object], str]]],
+    headers: dict[str, str] | None = None,
 ) -> float:
     """Runs `clients` connections at once, each sending its own requests (path, JSON body,
-    Idempotency-Key) one after another; returns the seconds until the last answer."""
+    Idempotency-Key) one after another, with `headers` (credentials); returns the seconds until
+    the last answer."""
     loop = asyncio.get_running_loop()
 
     async def one_client(n: int) -> None:
-        connection = Connection(host, port)
+        connection = Connection(host, port, headers or {})
         try:
             for path, payload, key in requests(n):
                 await post_until_answered(connection, path, payload, key)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,15 +33,20 @@ class RssSamples:
 
 
 class ServeProcess:
-    """Starts `mes serve` on the given store, waits until it answers, and stops it by its pid."""
+    """Starts `mes serve` (or another server module, `bench.app_server`) on the given store, waits
+    until it answers, and stops it by its pid."""
 
-    def __init__(self, settings: Settings, port: int, *, projections: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, port: int, *, projections: bool = True, module: Sequence[str] = ("api.cli", "serve")
+    ) -> None:
         env = {
             **os.environ,
             "MES_DATABASE_URL": settings.database_url,
             "MES_ADMIN_DATABASE_URL": settings.admin_database_url,
         }
-        command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command = [sys.executable, "-m", *module, "--port", str(port)]
+        if module[0] == "api.cli":
+            command += ["--host", "127.0.0.1"]
         if not projections:
             command.append("--no-projections")
         self.base_url = f"http://127.0.0.1:{port}"

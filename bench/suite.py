@@ -27,25 +27,33 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import psycopg
 
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from api.progress import ProgressBar
 from api.runtime import build_runtime
+from application.access.passwords import PasswordService
+from application.access.provision import add_person
 from application.service import Chronicle
 from bench import projections as projection_bench
-from bench.genealogy import measure_traces, print_traces
+from bench.genealogy import measure_traces, percentiles, print_traces
 from bench.history import generate, print_progress
 from bench.load import run_clients
 from bench.report import emit_json
 from bench.serve_process import ServeProcess
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
+from domain.values import Role
+from infrastructure.access.credentials import SqlCredentialStore
+from infrastructure.access.passwords import Argon2Passwords
 from infrastructure.migrations import migrate
 from infrastructure.settings import PostgresTarget, Settings, parse_postgres_url, postgres_url
 from projections.runner import rebuild
 from projections.store import PostgresReadStore
+from tests.accounts import SET_UP, bearer, provision_machine
 
 PORT = 8793
+LOGIN_PASSWORD = "bench sign-in 2026"  # noqa: S105 - a throwaway account on a scratch schema
 
 
 def log(message: str) -> None:
@@ -65,7 +73,7 @@ def scratch_schema(base: PostgresTarget, **env: str) -> Iterator[Settings]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag: str) -> float:
+def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag: str, headers: dict[str, str]) -> float:
     """Each client sends its own consumptions, one at a time, over its own keep-alive connection."""
     host, port = base_url.removeprefix("http://").split(":")
 
@@ -74,7 +82,7 @@ def http_load(base_url: str, pairs: list[tuple[str, str]], per_client: int, tag:
         body = {"lot_number": lot, "quantity": {"value": "1", "unit": "kg"}, "operation": 10}
         return [(f"/api/v1/work-orders/{order}/consumptions", body, f"{tag}-{order}-{i}") for i in range(per_client)]
 
-    return asyncio.run(run_clients(host, int(port), len(pairs), consumptions))
+    return asyncio.run(run_clients(host, int(port), len(pairs), consumptions, headers))
 
 
 def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dict[str, Any]]:
@@ -114,26 +122,7 @@ def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dic
                 )
         finally:
             runtime.close()
-    with scratch_schema(base) as settings:
-        runtime = build_runtime(settings)
-        seeded = {n: seed(runtime, n, max(1, total // n), f"http{n}") for n in clients}
-        runtime.close()
-        server = ServeProcess(settings, PORT)
-        try:
-            for n in clients:
-                log(f"write path through the HTTP API at {n} clients")
-                per_client = max(1, total // n)
-                seconds = http_load(server.base_url, seeded[n], per_client, f"http{n}")
-                rows.append(
-                    {
-                        "path": "HTTP API (mes serve)",
-                        "clients": n,
-                        "commands": n * per_client,
-                        "commands_per_s": n * per_client / seconds,
-                    }
-                )
-        finally:
-            server.stop()
+    rows += http_write_path(base, clients, total)
     for n in clients:
         at = {r["path"]: r for r in rows if r["clients"] == n}
         raw, own = at["raw psycopg insert"]["commands_per_s"], at["own transaction per command"]["commands_per_s"]
@@ -142,6 +131,72 @@ def write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dic
             row["x_own_transaction"] = round(row["commands_per_s"] / own, 1)
             row["commands_per_s"] = round(row["commands_per_s"], 1)
     return rows
+
+
+HTTP_PATHS = (
+    ("HTTP API, authentication off", ("bench.app_server", "--open")),
+    ("HTTP API, API key (mes serve's guard)", ("bench.app_server",)),
+)
+
+
+def http_write_path(base: PostgresTarget, clients: list[int], total: int) -> list[dict[str, Any]]:
+    """The same consumptions through the HTTP API with the access guard and without it (the same
+    server otherwise, in a process of its own), one after the other on one store."""
+    rows: list[dict[str, Any]] = []
+    with scratch_schema(base) as settings:
+        runtime = build_runtime(settings)
+        seeded = {
+            (path, n): seed(runtime, n, max(1, total // n), f"h{i}c{n}")
+            for i, (path, _) in enumerate(HTTP_PATHS)
+            for n in clients
+        }
+        runtime.close()
+        headers = bearer(provision_machine(settings))  # after the seed, which looks for an empty log
+        for i, (path, module) in enumerate(HTTP_PATHS):
+            server = ServeProcess(settings, PORT, module=module)
+            try:
+                for n in clients:
+                    log(f"write path through the HTTP API at {n} clients: {path}")
+                    per_client = max(1, total // n)
+                    seconds = http_load(server.base_url, seeded[path, n], per_client, f"h{i}c{n}", headers)
+                    rows.append(
+                        {
+                            "path": path,
+                            "clients": n,
+                            "commands": n * per_client,
+                            "commands_per_s": n * per_client / seconds,
+                        }
+                    )
+            finally:
+                server.stop()
+    for n in clients:
+        at = {r["path"]: r for r in rows if r["clients"] == n}
+        off = at[HTTP_PATHS[0][0]]["commands_per_s"]
+        at[HTTP_PATHS[1][0]]["x_authentication_off"] = round(at[HTTP_PATHS[1][0]]["commands_per_s"] / off, 3)
+    return rows
+
+
+def login_figures(base: PostgresTarget, attempts: int) -> dict[str, Any]:
+    """How long a person's sign-in takes through the API (argon2id on purpose), p50 and p99."""
+    with scratch_schema(base, MES_MFA_ROLES="none", MES_SIGN_IN_PER_MINUTE="100000") as settings:
+        runtime = build_runtime(settings)
+        passwords = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
+        add_person(passwords, "bench-person", "Bench Person", [Role.OPERATOR], LOGIN_PASSWORD, SET_UP)
+        runtime.close()
+        server = ServeProcess(settings, PORT)
+        try:
+            samples = []
+            with httpx.Client(base_url=server.base_url, timeout=30) as client:
+                for _ in range(attempts):
+                    started = time.perf_counter()
+                    answer = client.post(
+                        "/api/v1/auth/login", json={"username": "bench-person", "password": LOGIN_PASSWORD}
+                    )
+                    samples.append(time.perf_counter() - started)
+                    answer.raise_for_status()
+        finally:
+            server.stop()
+    return {"logins": attempts, **percentiles(samples)}
 
 
 def history_figures(base: PostgresTarget, events: int, requests: int, library_events: int) -> dict[str, Any]:
@@ -181,8 +236,9 @@ def history_figures(base: PostgresTarget, events: int, requests: int, library_ev
             memory["last_10pct_growth"] = round(memory["rss_peak_mb"] / max(memory["rss_peak_at_90pct_mb"], 1) - 1, 3)
 
             log("genealogy traces through the API and as direct SQL")
+            headers = bearer(provision_machine(settings))
             finished = generated.finished_lots[len(generated.finished_lots) // 2]
-            traces = measure_traces(store, server.base_url, finished, generated.sugar_lots[0], requests)
+            traces = measure_traces(store, server.base_url, headers, finished, generated.sugar_lots[0], requests)
             server.stop()
 
             log("projection catch-up: read+decode, each view rebuilt, the library's runner")
@@ -226,14 +282,18 @@ def catch_up_figures(
 
 def print_report(report: dict[str, Any]) -> None:
     print(
-        f"\nWrite path, commands/s (ratios to the same run's baselines)\n{'path':<30} {'clients':>7} "
-        f"{'cmd/s':>9} {'x raw (c)':>9} {'x own-tx (d)':>12}"
+        f"\nWrite path, commands/s (ratios to the same run's baselines)\n{'path':<38} {'clients':>7} "
+        f"{'cmd/s':>9} {'x raw (c)':>9} {'x own-tx (d)':>12} {'x auth off':>10}"
     )
     for r in report["write_path"]:
         print(
-            f"{r['path']:<30} {r['clients']:>7} {r['commands_per_s']:>9} {r['x_raw_insert']:>9} "
-            f"{r['x_own_transaction']:>12}"
+            f"{r['path']:<38} {r['clients']:>7} {r['commands_per_s']:>9} {r['x_raw_insert']:>9} "
+            f"{r['x_own_transaction']:>12} {r.get('x_authentication_off', ''):>10}"
         )
+    login = report["login"]
+    print(
+        f"\nSign-in through the API (argon2id): p50 {login['p50_ms']} ms, p99 {login['p99_ms']} ms ({login['logins']})"
+    )
     h = report["history"]
     print(f"\nHistory: {h['history_events']:,} events, {h['finished_units']:,} finished units")
     print(f"{'projection catch-up':<30} {'events/s':>9} {'x read+decode (e)':>17} {'x library (f)':>13}")
@@ -261,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "chronicle suite",
         "quick": quick,
         "write_path": write_path(base, [1, 4] if quick else [1, 16, 64], 200 if quick else 4000),
+        "login": login_figures(base, 5 if quick else 50),
         "history": history_figures(
             base, 5_000 if quick else args.events, 20 if quick else 300, 500 if quick else 10_000
         ),

@@ -137,3 +137,9 @@ class PrincipalError(DomainError):
     """A change to a person or machine account that the access rules do not allow."""
 
     rule = "principal-rule"
+
+
+class PasswordPolicyError(DomainError):
+    """A new password the plant's password policy refuses (too like the username, too repetitive)."""
+
+    rule = "password-policy"

@@ -13,6 +13,7 @@ from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from application.commands import BusinessTimeWindow
+from domain.values import Role
 
 DEFAULT_SQLITE_PATH = Path("var") / "chronicle.db"
 APP_NAME = "Chronicle"
@@ -55,12 +56,19 @@ class Settings:
     pool_size: int = 4
     pool_max_overflow: int = 4
     max_batch: int = 512
-    local_principal_id: str = "local-operator"
-    local_principal_name: str = "Local operator"
     business_time_max_age_days: int = 366
     business_time_max_ahead_s: int = 300
     store_budget_s: float = 10.0
     cipher_key: str | None = None  # base64 of 32 bytes: every stored event's state encrypted (AES-GCM)
+    credentials_key: str | None = None  # base64 of 32 bytes: TOTP secrets sealed (AES-GCM)
+    access_token_minutes: int = 15
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    rate_per_second: float = 200.0  # per principal, sustained, over every authenticated route
+    rate_burst: int = 2000
+    sign_in_per_minute: int = 10  # per username named, and per client address, on the sign-in routes
+    cors_origins: tuple[str, ...] = ()  # none: no cross-origin requests are allowed
+    mfa_roles: frozenset[Role] = frozenset({Role.ADMIN, Role.QUALITY, Role.SUPERVISOR})  # people who need TOTP
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,12 +82,19 @@ class Settings:
             pool_size=_positive(env, "MES_POOL_SIZE", 4),
             pool_max_overflow=_positive(env, "MES_POOL_MAX_OVERFLOW", 4),
             max_batch=_positive(env, "MES_MAX_BATCH", 512),
-            local_principal_id=env.get("MES_LOCAL_PRINCIPAL_ID", "local-operator"),
-            local_principal_name=env.get("MES_LOCAL_PRINCIPAL_NAME", "Local operator"),
             business_time_max_age_days=_positive(env, "MES_BUSINESS_TIME_MAX_AGE_DAYS", 366, most=36_500),
             business_time_max_ahead_s=_positive(env, "MES_BUSINESS_TIME_MAX_AHEAD_S", 300, most=366 * 24 * 3600),
             store_budget_s=_positive(env, "MES_STORE_BUDGET_S", 10.0, most=3600.0),
-            cipher_key=_cipher_key(env.get("MES_CIPHER_KEY") or None),
+            cipher_key=_cipher_key(env.get("MES_CIPHER_KEY") or None, "MES_CIPHER_KEY", "cipher"),
+            credentials_key=_cipher_key(env.get("MES_CREDENTIALS_KEY") or None, "MES_CREDENTIALS_KEY", "credentials"),
+            access_token_minutes=_positive(env, "MES_ACCESS_TOKEN_MINUTES", 15, most=24 * 60),
+            session_idle_minutes=_positive(env, "MES_SESSION_IDLE_MINUTES", 30, most=24 * 60),
+            session_hours=_positive(env, "MES_SESSION_HOURS", 12, most=24 * 7),
+            rate_per_second=_positive(env, "MES_RATE_PER_SECOND", 200.0, most=1e6),
+            rate_burst=_positive(env, "MES_RATE_BURST", 2000, most=10_000_000),
+            sign_in_per_minute=_positive(env, "MES_SIGN_IN_PER_MINUTE", 10, most=100_000),
+            cors_origins=tuple(o.strip() for o in env.get("MES_CORS_ORIGINS", "").split(",") if o.strip()),
+            mfa_roles=_roles(env.get("MES_MFA_ROLES", "admin,quality,supervisor")),
         )
         settings.validate()
         return settings
@@ -215,8 +230,18 @@ def _positive(env: Mapping[str, str], name: str, default: N, most: N | None = No
     return value
 
 
-def _cipher_key(text: str | None) -> str | None:
-    """MES_CIPHER_KEY: the base64 of 32 random bytes (`mes keys cipher` prints one)."""
+def _roles(text: str) -> frozenset[Role]:
+    """MES_MFA_ROLES: role names separated by commas, or `none`."""
+    names = [n.strip() for n in text.split(",") if n.strip() and n.strip() != "none"]
+    known = {role.value: role for role in Role}
+    if unknown := [n for n in names if n not in known]:
+        msg = f"MES_MFA_ROLES names no role {unknown[0]!r}; the roles are {', '.join(known)} (or none)"
+        raise SettingsError(msg)
+    return frozenset(known[n] for n in names)
+
+
+def _cipher_key(text: str | None, name: str, kind: str) -> str | None:
+    """A 256-bit key: the base64 of 32 random bytes (`mes keys cipher|credentials` prints one)."""
     if text is None:
         return None
     try:
@@ -224,6 +249,6 @@ def _cipher_key(text: str | None) -> str | None:
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:  # noqa: PLR2004 - AES-256
-        msg = "MES_CIPHER_KEY must be the base64 of 32 bytes (`mes keys cipher` prints a new one)"
+        msg = f"{name} must be the base64 of 32 bytes (`mes keys {kind}` prints a new one)"
         raise SettingsError(msg)
     return text

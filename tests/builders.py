@@ -29,7 +29,9 @@ from domain.values import Actor, ActorKind, EquipmentLevel, Provenance, Quantity
 
 _ids = itertools.count(1)
 T0 = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
-OPERATOR = Actor(id="u-7", name="Olu Operator", kind=ActorKind.PERSON)
+# A local service principal, as the command line acts: these tests are about records, and the
+# bus lets services through; tests/unit/test_authorization.py sends commands as people and machines.
+OPERATOR = Actor(id="u-7", name="Olu Operator", kind=ActorKind.SERVICE)
 
 
 def next_id(prefix: str = "cmd") -> str:

@@ -5,8 +5,32 @@ from __future__ import annotations
 from api.capability import Capability
 from api.operations import API_PATH, Link
 from api.traceability import equipment, genealogy, lots, materials, work_orders
-from application.traceability import HANDLERS
+from application.access.policy import READ
+from application.traceability import COMMAND_ROLES, HANDLERS
 from projections.traceability import PROJECTIONS
+
+# Reading production records: every role but the administrator's (least privilege). Commands take
+# their roles from application/traceability (COMMAND_ROLES).
+PERMISSIONS = {
+    f"GET {API_PATH}{path}": READ
+    for path in (
+        "/equipment",
+        "/equipment/{code}",
+        "/equipment/{code}/history",
+        "/materials",
+        "/materials/{code}",
+        "/lots",
+        "/lots/{lot_number}",
+        "/lots/{lot_number}/history",
+        "/lots/{lot_number}/genealogy",
+        "/lots/{lot_number}/genealogy/lots",
+        "/inventory",
+        "/work-orders",
+        "/work-orders/{order_number}",
+        "/work-orders/{order_number}/history",
+        "/wip",
+    )
+}
 
 CAPABILITY = Capability(
     name="traceability",
@@ -20,6 +44,8 @@ CAPABILITY = Capability(
         work_orders.WorkOrdersController,
     ),
     projections=PROJECTIONS,
+    command_roles=COMMAND_ROLES,
+    permissions=PERMISSIONS,
     tags=("Equipment", "Materials", "Lots", "Genealogy", "Work orders"),
     parts=(
         Link("equipment", f"{API_PATH}/equipment", "The equipment hierarchy: register, change status, list"),

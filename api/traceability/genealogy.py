@@ -10,14 +10,19 @@ import msgspec
 from litestar import Controller
 from litestar.params import QueryParameter
 
-from api.query_routes import MinPosition, Views, query
+from api.query_routes import DATE_TIME, MinPosition, Views, moment_of, query
 from api.schemas import QuantityView, quantity
 from api.validation import KeyPath
 from domain.errors import NotFoundError
 from projections.traceability import genealogy as view
 
 Direction = Annotated[Literal["backward", "forward"], QueryParameter(description="backward or forward")]
-AsOf = Annotated[datetime | None, QueryParameter(description="Trace as the genealogy stood at this time")]
+AsOf = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=40, schema_extra=DATE_TIME, description="Trace as the genealogy stood at this time (ISO 8601)"
+    ),
+]
 MaxDepth = Annotated[
     int,
     QueryParameter(
@@ -102,9 +107,10 @@ class GenealogyController(Controller):
         max_depth: MaxDepth = view.MAX_DEPTH,
         min_position: MinPosition = None,
     ) -> Genealogy:
+        at = moment_of(as_of, "as_of")
         await views.reached(min_position, view.GenealogyProjection.name)
         found = await asyncio.to_thread(
-            view.lot_with_trace, views.store, lot_number, direction, as_of=as_of, max_depth=max_depth
+            view.lot_with_trace, views.store, lot_number, direction, as_of=at, max_depth=max_depth
         )
         if found is None:
             raise NotFoundError("lot", lot_number)
@@ -116,7 +122,7 @@ class GenealogyController(Controller):
         return Genealogy(
             lot_number=lot_number,
             direction=direction,
-            as_of=as_of,
+            as_of=at,
             max_depth=max_depth,
             truncated=truncated,
             lots=list(dict.fromkeys(s.lot_number for s in steps)),
@@ -137,9 +143,10 @@ class GenealogyController(Controller):
 
         Forward from a raw lot this is the recall list; it stays small and fast where material was
         split and merged so often that the paths multiply, and it has no depth limit."""
+        at = moment_of(as_of, "as_of")
         await views.reached(min_position, view.GenealogyProjection.name)
         found = await asyncio.to_thread(
-            view.lot_with_trace, views.store, lot_number, direction, as_of=as_of, lots_only=True
+            view.lot_with_trace, views.store, lot_number, direction, as_of=at, lots_only=True
         )
         if found is None:
             raise NotFoundError("lot", lot_number)
@@ -147,7 +154,7 @@ class GenealogyController(Controller):
         return ReachedLots(
             lot_number=lot_number,
             direction=direction,
-            as_of=as_of,
+            as_of=at,
             count=len(rows),
             lots=msgspec.convert(rows, list[ReachedLot], strict=False),
         )

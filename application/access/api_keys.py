@@ -33,6 +33,15 @@ class IssuedKey(NamedTuple):
     expires_at: datetime
 
 
+class KeyRefusedError(Exception):
+    """An API key was refused: `kind` says why (malformed, unknown, revoked, expired)."""
+
+    def __init__(self, kind: str, prefix: str | None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.prefix = prefix
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -57,16 +66,25 @@ class ApiKeyService:
 
     def authenticate(self, key: str) -> UUID | None:
         """The machine account a key belongs to, if it is well formed, known, unrevoked and unexpired."""
+        try:
+            return self.verify(key).principal_id
+        except KeyRefusedError:
+            return None
+
+    def verify(self, key: str) -> StoredKey:
+        """The stored key, if the key is well formed, known, unrevoked and unexpired; else
+        KeyRefusedError saying which."""
         shape = KEY.match(key)
         if shape is None:
-            return None
+            raise KeyRefusedError("malformed", None)
         stored = self.keys.find(shape.group(1))
         if stored is None or not hmac.compare_digest(stored.key_hash, key_hash(key)):
-            return None
-        now = self.bus.clock.now()
-        if stored.revoked_at is not None or now >= stored.expires_at:
-            return None
-        return stored.principal_id
+            raise KeyRefusedError("unknown", shape.group(1))
+        if stored.revoked_at is not None:
+            raise KeyRefusedError("revoked", stored.prefix)
+        if self.bus.clock.now() >= stored.expires_at:
+            raise KeyRefusedError("expired", stored.prefix)
+        return stored
 
     def revoke(self, username: str, prefix: str, *, reason: str, context: CommandContext, command_id: str) -> None:
         """Stops a key at once."""

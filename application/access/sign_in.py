@@ -59,27 +59,41 @@ class SignInService:
     mfa_roles: frozenset[Role] = MFA_ROLES
 
     def sign_in(self, username: str, password: str, totp: str | None) -> Principal:
-        credentials, now = self.passwords.credentials, self.passwords.bus.clock.now()
-        account = self._account(username)
-        key = principal_id(username)
-        failures, locked_until = credentials.sign_in_failures(key) if account else (0, None)
-        if locked_until is not None and now < locked_until:
-            raise SignInRefusedError("locked", "too many failed sign-ins; try again later", retry_after=locked_until)
-        if not self.passwords.check(username, password) or account is None:
-            self._failed(account, failures, now, "unknown-user" if account is None else "bad-password")
-        assert account is not None  # noqa: S101 - _failed raised otherwise
-        if not account.enabled or not account.is_person:
-            raise SignInRefusedError("disabled" if account.is_person else "not-a-person")
+        account, failures = self._password_step(username, password)
         if account.mfa_enrolled or account.roles & self.mfa_roles:
             if not account.mfa_enrolled:
                 raise SignInRefusedError("mfa-not-enrolled", "this account must enrol a second factor first")
             if totp is None:
                 raise SignInRefusedError("mfa-required", "a code from the authenticator is required")
             if not self.mfa.check(username, totp):
-                self._failed(account, failures, now, "bad-code")
+                self._failed(account, failures, self.passwords.bus.clock.now(), "bad-code")
         if failures:
-            credentials.clear_sign_in_failures(key)
+            self.passwords.credentials.clear_sign_in_failures(account.id)
         return account
+
+    def check_password(self, username: str, password: str) -> Principal:
+        """The enabled person whose password this is (enrolling a second factor asks for it), with
+        the same lockout and the same refusals as a sign-in."""
+        account, failures = self._password_step(username, password)
+        if failures:
+            self.passwords.credentials.clear_sign_in_failures(account.id)
+        return account
+
+    def _password_step(self, username: str, password: str) -> tuple[Principal, int]:
+        credentials, now = self.passwords.credentials, self.passwords.bus.clock.now()
+        account = self._account(username)
+        key = principal_id(username)
+        failures, locked_until = credentials.sign_in_failures(key) if account else (0, None)
+        if locked_until is not None and now < locked_until:
+            # The same words as any refusal: a lock only exists for a real account, so saying so
+            # would tell which names exist (CR 1.10). The security log says it was a lock.
+            raise SignInRefusedError("locked", retry_after=locked_until)
+        if not self.passwords.check(username, password) or account is None:
+            self._failed(account, failures, now, "unknown-user" if account is None else "bad-password")
+        assert account is not None  # noqa: S101 - _failed raised otherwise
+        if not account.enabled or not account.is_person:
+            raise SignInRefusedError("disabled" if account.is_person else "not-a-person")
+        return account, failures
 
     def _account(self, username: str) -> Principal | None:
         try:

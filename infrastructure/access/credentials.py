@@ -16,17 +16,22 @@ from uuid import UUID
 
 import psycopg
 
-from application.ports import SecondFactor, StoredKey
+from application.ports import SecondFactor, StoredKey, StoreUnavailableError
 from infrastructure.settings import Settings
 
 
 @contextmanager
-def _cursor(settings: Settings) -> Iterator[tuple[Any, str]]:
+def cursor(settings: Settings) -> Iterator[tuple[Any, str]]:
     """A cursor in a transaction of its own, and the placeholder its driver takes."""
     if settings.is_postgres:
         target = settings.postgres()
         options = f"-c search_path={target.schema}"
-        with psycopg.connect(target.conninfo(), options=options, connect_timeout=5) as conn, conn.cursor() as cur:
+        try:
+            conn = psycopg.connect(target.conninfo(), options=options, connect_timeout=5)
+        except psycopg.OperationalError as error:
+            msg = "the credentials store could not be reached; try again shortly"
+            raise StoreUnavailableError(msg) from error
+        with conn, conn.cursor() as cur:
             yield cur, "%s"
         return
     with closing(sqlite3.connect(settings.sqlite_path, timeout=30)) as db, db:
@@ -40,13 +45,13 @@ class SqlCredentialStore:
         self.settings = settings
 
     def password_hash(self, principal_id: UUID) -> str | None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(f"SELECT password_hash FROM credentials WHERE principal_id = {mark}", (str(principal_id),))  # noqa: S608
             row = cur.fetchone()
         return None if row is None else row[0]
 
     def set_password_hash(self, principal_id: UUID, password_hash: str, at: datetime) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 "INSERT INTO credentials (principal_id, password_hash, password_set_at) "  # noqa: S608 - placeholders only
                 f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (principal_id) DO UPDATE "
@@ -55,7 +60,7 @@ class SqlCredentialStore:
             )
 
     def second_factor(self, principal_id: UUID) -> SecondFactor:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 "SELECT totp_pending, totp_secret, totp_last_step, recovery_codes "  # noqa: S608
                 f"FROM credentials WHERE principal_id = {mark}",
@@ -68,7 +73,7 @@ class SqlCredentialStore:
         return SecondFactor(_bytes(pending), _bytes(secret), step, tuple(json.loads(codes or "[]")))
 
     def begin_second_factor(self, principal_id: UUID, sealed: bytes) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"INSERT INTO credentials (principal_id, totp_pending) VALUES ({mark}, {mark}) "  # noqa: S608
                 "ON CONFLICT (principal_id) DO UPDATE SET totp_pending = excluded.totp_pending",
@@ -76,7 +81,7 @@ class SqlCredentialStore:
             )
 
     def confirm_second_factor(self, principal_id: UUID, step: int, recovery_codes: tuple[str, ...]) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 "UPDATE credentials SET totp_secret = totp_pending, totp_pending = NULL, "  # noqa: S608
                 f"totp_last_step = {mark}, recovery_codes = {mark} WHERE principal_id = {mark}",
@@ -85,7 +90,7 @@ class SqlCredentialStore:
 
     def advance_step(self, principal_id: UUID, step: int) -> bool:
         # One statement compares and sets: two sign-ins with the same code cannot both win.
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"UPDATE credentials SET totp_last_step = {mark} "  # noqa: S608
                 f"WHERE principal_id = {mark} AND totp_secret IS NOT NULL "
@@ -95,7 +100,7 @@ class SqlCredentialStore:
             return bool(cur.rowcount == 1)
 
     def use_recovery_code(self, principal_id: UUID, code_hash: str) -> bool:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             lock = " FOR UPDATE" if self.settings.is_postgres else ""
             cur.execute(
                 f"SELECT recovery_codes FROM credentials WHERE principal_id = {mark}{lock}",  # noqa: S608
@@ -113,7 +118,7 @@ class SqlCredentialStore:
             return True
 
     def clear_second_factor(self, principal_id: UUID) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 "UPDATE credentials SET totp_pending = NULL, totp_secret = NULL, totp_last_step = NULL, "  # noqa: S608
                 f"recovery_codes = NULL WHERE principal_id = {mark}",
@@ -121,19 +126,19 @@ class SqlCredentialStore:
             )
 
     def sign_in_failures(self, principal_id: UUID) -> tuple[int, datetime | None]:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"SELECT failed_sign_ins, locked_until FROM credentials WHERE principal_id = {mark}",  # noqa: S608
                 (str(principal_id),),
             )
             row = cur.fetchone()
-        return (0, None) if row is None else (int(row[0]), _moment(row[1]))
+        return (0, None) if row is None else (int(row[0]), moment(row[1]))
 
     def record_sign_in_failure(self, principal_id: UUID, locked_until: datetime | None) -> int:
         moment = (
             None if locked_until is None else (locked_until if self.settings.is_postgres else locked_until.isoformat())
         )
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"INSERT INTO credentials (principal_id, failed_sign_ins, locked_until) VALUES ({mark}, 1, {mark}) "  # noqa: S608
                 "ON CONFLICT (principal_id) DO UPDATE SET failed_sign_ins = credentials.failed_sign_ins + 1, "
@@ -143,7 +148,7 @@ class SqlCredentialStore:
             return int(cur.fetchone()[0])
 
     def clear_sign_in_failures(self, principal_id: UUID) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"UPDATE credentials SET failed_sign_ins = 0, locked_until = NULL WHERE principal_id = {mark}",  # noqa: S608
                 (str(principal_id),),
@@ -164,7 +169,7 @@ class SqlApiKeyStore:
         return moment if self.settings.is_postgres else moment.isoformat()
 
     def add(self, key: StoredKey, issued_at: datetime) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 "INSERT INTO api_keys (prefix, principal_id, key_hash, issued_at, expires_at) "  # noqa: S608
                 f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
@@ -172,7 +177,7 @@ class SqlApiKeyStore:
             )
 
     def find(self, prefix: str) -> StoredKey | None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"SELECT principal_id, key_hash, expires_at, revoked_at FROM api_keys WHERE prefix = {mark}",  # noqa: S608
                 (prefix,),
@@ -181,23 +186,23 @@ class SqlApiKeyStore:
         if row is None:
             return None
         principal, key_hash, expires_at, revoked_at = row
-        return StoredKey(prefix, UUID(str(principal)), key_hash, _moment(expires_at), _moment(revoked_at))
+        return StoredKey(prefix, UUID(str(principal)), key_hash, moment(expires_at), moment(revoked_at))
 
     def revoke(self, prefix: str, at: datetime) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"UPDATE api_keys SET revoked_at = {mark} WHERE prefix = {mark} AND revoked_at IS NULL",  # noqa: S608
                 (self._time(at), prefix),
             )
 
     def shorten(self, prefix: str, expires_at: datetime) -> None:
-        with _cursor(self.settings) as (cur, mark):
+        with cursor(self.settings) as (cur, mark):
             cur.execute(
                 f"UPDATE api_keys SET expires_at = {mark} WHERE prefix = {mark}",  # noqa: S608
                 (self._time(expires_at), prefix),
             )
 
 
-def _moment(value: object) -> Any:
+def moment(value: object) -> Any:
     """A stored time: PostgreSQL gives datetimes, SQLite the ISO text written."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value

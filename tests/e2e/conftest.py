@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +33,12 @@ from api.demo import request_for
 from application.commands import Command
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
+from tests.accounts import bearer, provision_machine
 from tests.builders import Plant, unique
 from tests.integration.conftest import postgres_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STORES = ["sqlite", "postgres"]
-PRINCIPAL_ID = "e2e-qa-0042"
-PRINCIPAL_NAME = "Quinn Auditor"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 POLL_S = 0.05
@@ -55,7 +54,13 @@ class ServerProcess:
     base_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    key: str = ""  # the API key of PRINCIPAL_ID (a server started by a test alone may have none)
     checked: int = field(default=0)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a client sends to act as PRINCIPAL_ID."""
+        return bearer(self.key)
 
     def unread_log(self) -> str:
         """What the server wrote to stderr since the last call."""
@@ -136,13 +141,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(store: str, directory: Path, *options: str) -> Iterator[ServerProcess]:
-    """Migrates a fresh store in-process, serves it from a child process (`mes serve` with these
-    options), stops it afterwards."""
+def running_server(
+    store: str,
+    directory: Path,
+    *options: str,
+    env_extra: dict[str, str] | None = None,
+    setup: Callable[[Settings], None] | None = None,
+) -> Iterator[ServerProcess]:
+    """Migrates a fresh store in-process, with the tests' machine account (and what `setup` adds),
+    serves it from a child process (`mes serve` with these options), stops it afterwards."""
     with store_environment(store, directory) as store_env:
-        migrate(Settings.from_env(store_env))
+        settings = Settings.from_env(store_env)
+        migrate(settings)
+        key = provision_machine(settings)
+        if setup is not None:
+            setup(settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
-        env |= store_env | {"MES_LOCAL_PRINCIPAL_ID": PRINCIPAL_ID, "MES_LOCAL_PRINCIPAL_NAME": PRINCIPAL_NAME}
+        # Every test signs in from 127.0.0.1: the sign-in limits are tested on a server of their own.
+        env |= store_env | {"MES_SIGN_IN_PER_MINUTE": "100000"} | (env_extra or {})
         port = free_port()
         log_path = directory / f"mes-serve-{store}-{port}.stderr"
         with log_path.open("wb") as log:
@@ -153,7 +169,7 @@ def running_server(store: str, directory: Path, *options: str) -> Iterator[Serve
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        server = ServerProcess(store, f"http://127.0.0.1:{port}", process, log_path)
+        server = ServerProcess(store, f"http://127.0.0.1:{port}", process, log_path, key)
         try:
             wait_until_ready(server)
             yield server
@@ -223,14 +239,14 @@ class Api:
 def api(server: ServerProcess, request: pytest.FixtureRequest) -> Iterator[Api]:
     """A client of the session's server; the test fails if the server logged a failure meanwhile."""
     fail_if_the_server_failed(server, "before this test started")
-    with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=server.base_url, timeout=30.0, headers=server.headers) as client:
         yield Api(client, server)
     fail_if_the_server_failed(server, "during this test", request)
 
 
 @pytest.fixture
 def fresh_api(fresh_server: ServerProcess) -> Iterator[Api]:
-    with httpx.Client(base_url=fresh_server.base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=fresh_server.base_url, timeout=30.0, headers=fresh_server.headers) as client:
         yield Api(client, fresh_server)
 
 

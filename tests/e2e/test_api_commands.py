@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from api.capabilities import COMMAND_ROUTES as ROUTES
+from api.traceability import CAPABILITY as TRACEABILITY
 from application.commands import Command
 from application.traceability.equipment import DecommissionEquipment, RegisterEquipment
 from application.traceability.lots import HoldLot, MergeLots, MoveLot, ReceiveLot, ReleaseLot, ScrapLot, SplitLot
@@ -29,9 +29,10 @@ from application.traceability.work_orders import (
     StartWorkOrder,
 )
 from domain.values import EquipmentLevel
+from tests.accounts import PRINCIPAL_ID, PRINCIPAL_NAME
 from tests.builders import Plant, new_id, unique
 from tests.builders import q_in as q
-from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api
+from tests.e2e.conftest import Api
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def assert_shows(view: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 def test_every_command_route_has_a_case_here() -> None:
-    assert set(CASES) == {route.command for route in ROUTES}
+    assert set(CASES) == {route.command for route in TRACEABILITY.command_routes}  # access: test_access.py
 
 
 @pytest.mark.parametrize("command_type", list(CASES), ids=lambda t: t.__name__)
@@ -369,7 +370,7 @@ def test_without_an_idempotency_key_each_request_is_a_new_command(api: Api, plan
     assert api.position() == position
 
 
-def test_the_actor_recorded_for_every_command_is_the_configured_local_principal(api: Api, plant: Plant) -> None:
+def test_the_actor_recorded_for_every_command_is_the_authenticated_principal(api: Api, plant: Plant) -> None:
     lot = unique("LOT")
     api.run(
         plant.receive(lot),

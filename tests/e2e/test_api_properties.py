@@ -31,7 +31,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.schemas import APIOperation, BaseSchema
 
+from api.app import route_permissions
 from api.demo_plant import shift
+from domain.values import Role
+from infrastructure.settings import Settings
+from tests.accounts import PRODUCTION_ROLES, bearer, provision_person
 from tests.e2e.conftest import (
     PROBLEM_JSON,
     STORES,
@@ -45,24 +49,58 @@ from tests.e2e.conftest import (
 EXAMPLES_PER_ROUTE = 12
 
 
+ADMIN, ADMIN_PASSWORD = "fuzz-admin", "fuzzing as the administrator"
+TARGET = "fuzz-target"  # an account the administrator's routes may change at will
+
+
+def with_administrator(settings: Settings) -> None:
+    provision_person(settings, ADMIN, (Role.ADMIN, Role.AUDITOR), ADMIN_PASSWORD)
+
+
 @pytest.fixture(scope="module", params=STORES)
 def fuzzed_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}")) as running:
+    # Second factors are tested in test_access.py; here the administrator signs in with a password.
+    directory = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    with running_server(
+        request.param, directory, env_extra={"MES_MFA_ROLES": "none"}, setup=with_administrator
+    ) as running:
         yield running
     fail_if_the_server_failed(running, "after the last request")
+
+
+@pytest.fixture(scope="module")
+def credentials(fuzzed_server: ServerProcess) -> dict[str, dict[str, str]]:
+    """What each route is called with: the production machine's key, or the administrator's token
+    for the routes only an administrator or auditor may call."""
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30.0) as client:
+        login = client.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        assert login.status_code == 200, login.text
+        admin = bearer(login.json()["access_token"])
+        made = client.post(
+            "/api/v1/principals",
+            json={"username": TARGET, "printed_name": "Fuzz Target", "kind": "machine", "roles": ["operator"]},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+    chosen = {}
+    for route, permission in route_permissions().items():
+        production = permission is not None and permission.allows(PRODUCTION_ROLES)
+        chosen[route] = fuzzed_server.headers if production else admin
+    return chosen
 
 
 @pytest.fixture(scope="module")
 def known_codes(fuzzed_server: ServerProcess) -> dict[str, list[str]]:
     """Runs the demo's shift on the server; the codes it made, by the path parameter that names them."""
     steps = shift((datetime.now(UTC) - timedelta(hours=12)).replace(minute=0, second=0, microsecond=0))
-    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=fuzzed_server.base_url, timeout=30.0, headers=fuzzed_server.headers) as client:
         Api(client, fuzzed_server).run(*(step.command for step in steps))
     fields = {"lot_number": ("lot_number", "new_lot_number"), "order_number": ("order_number",), "code": ("code",)}
-    return {
+    known = {
         name: sorted({getattr(s.command, f) for s in steps for f in names if getattr(s.command, f, None)})
         for name, names in fields.items()
     }
+    return known | {"username": [TARGET], "prefix": ["0badcafe"]}
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +129,7 @@ def test_no_request_makes_the_server_fail(
     api_schema: BaseSchema,
     fuzzed_server: ServerProcess,
     known_codes: dict[str, list[str]],
+    credentials: dict[str, dict[str, str]],
     subtests: pytest.Subtests,
 ) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
@@ -98,7 +137,8 @@ def test_no_request_makes_the_server_fail(
 
     for operation in operations:
         with subtests.test(msg=operation.label):
-            sends_nothing_that_fails(operation, fuzzed_server, known_codes)
+            headers = credentials[f"{operation.method.upper()} {operation.path}"]
+            sends_nothing_that_fails(operation, fuzzed_server, known_codes, headers)
 
 
 def requests_to(operation: APIOperation, known_codes: dict[str, list[str]]) -> st.SearchStrategy[schemathesis.Case]:
@@ -122,7 +162,9 @@ def reused_key(response: Any) -> bool:
     return bool(response.json().get("rule") == "idempotency-key-reused")
 
 
-def sends_nothing_that_fails(operation: APIOperation, server: ServerProcess, known_codes: dict[str, list[str]]) -> None:
+def sends_nothing_that_fails(
+    operation: APIOperation, server: ServerProcess, known_codes: dict[str, list[str]], headers: dict[str, str]
+) -> None:
     """Requests to one operation: none answered >= 500, each 4xx a problem, nothing in the error log."""
     cases = requests_to(operation, known_codes)
 
@@ -131,7 +173,7 @@ def sends_nothing_that_fails(operation: APIOperation, server: ServerProcess, kno
     def answers_without_failing(case: schemathesis.Case) -> None:
         note(case.as_curl_command())
 
-        response = case.call()
+        response = case.call(headers=headers)
         if not reused_key(response):
             case.validate_response(response)
 

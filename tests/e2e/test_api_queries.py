@@ -15,9 +15,10 @@ from application.commands import Command
 from application.traceability.equipment import DecommissionEquipment
 from application.traceability.lots import HoldLot, MoveLot, ReleaseLot, ScrapLot, SplitLot
 from application.traceability.work_orders import CompleteWorkOrder, HoldWorkOrder, ReportProduction
+from tests.accounts import PRINCIPAL_ID, PRINCIPAL_NAME
 from tests.builders import Plant, new_id, unique
 from tests.builders import q_in as q
-from tests.e2e.conftest import PRINCIPAL_ID, PRINCIPAL_NAME, Api, ServerProcess
+from tests.e2e.conftest import Api, ServerProcess
 
 SECOND_SUGAR_LOT = "SUG-24-0118"
 
@@ -305,7 +306,7 @@ def demo(server: ServerProcess) -> Shift:
     """The demo's whole shift, sent through the API once per server (the demo's own fixed codes)."""
     start = (datetime.now(UTC) - timedelta(hours=12)).replace(minute=0, second=0, microsecond=0)
     steps = shift(start)
-    with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=server.base_url, timeout=30.0, headers=server.headers) as client:
         api = Api(client, server)
         positions = [api.run(step.command)["position"] or 0 for step in steps]
     return Shift(start, steps, max(positions))

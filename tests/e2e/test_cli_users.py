@@ -9,17 +9,18 @@ import sys
 from pathlib import Path
 
 from api.runtime import build_runtime
+from application.access.api_keys import ApiKeyService
 from domain.ids import principal_id
-from infrastructure.access.credentials import SqlCredentialStore
+from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
 from infrastructure.settings import Settings
 from tests.e2e.test_cli import COMMAND_TIMEOUT_S, mes, operator_env
 
 
-def users_add(folder: Path, *args: str, password: str = "") -> subprocess.CompletedProcess[str]:
+def users_add(folder: Path, *args: str, password: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter and module, arguments built by the test
         [sys.executable, "-m", "api.cli", "users", "add", *args],
         cwd=folder,
-        env=operator_env(),
+        env=operator_env(**env),
         input=password + "\n",
         capture_output=True,
         text=True,
@@ -41,7 +42,9 @@ def test_the_first_administrator_is_added_with_a_password_and_recorded_as_done_b
     )
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "person ada registered with the roles admin\n"
+    registered_line, enrol = done.stdout.splitlines()
+    assert registered_line == "person ada registered with the roles admin"
+    assert "MES_CREDENTIALS_KEY" in enrol  # an administrator needs a second factor: how to get one
     settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'chronicle.db'}"})
     runtime = build_runtime(settings)
     try:
@@ -72,11 +75,30 @@ def test_a_weak_password_a_bad_username_and_an_administrator_machine_are_each_on
         assert "Traceback" not in done.stderr
 
 
-def test_a_machine_account_is_added_without_a_password(tmp_path: Path) -> None:
+def test_with_a_credentials_key_the_administrator_is_given_the_enrolment_uri(tmp_path: Path) -> None:
+    key = base64.b64encode(bytes(range(32))).decode()
+    done = users_add(
+        tmp_path, "ada", "--role", "admin", "--password-stdin", password="a long passphrase 42", MES_CREDENTIALS_KEY=key
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "otpauth://totp/Chronicle%20MES:ada?secret=" in done.stdout
+    assert "/api/v1/auth/mfa/confirmation" in done.stdout
+
+
+def test_a_machine_account_is_added_without_a_password_and_its_key_shown_once_works(tmp_path: Path) -> None:
     done = users_add(tmp_path, "erp-1", "--role", "integration", "--machine")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "machine erp-1 registered with the roles integration\n"
+    registered_line, key_line, _ = done.stdout.splitlines()
+    assert registered_line == "machine erp-1 registered with the roles integration"
+    key = key_line.rsplit(" ", 1)[1]
+    settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'chronicle.db'}"})
+    runtime = build_runtime(settings)
+    try:
+        assert ApiKeyService(runtime.bus, SqlApiKeyStore(settings)).authenticate(key) == principal_id("erp-1")
+    finally:
+        runtime.close()
 
 
 def test_a_new_credentials_key_is_256_random_bits_in_base64(tmp_path: Path) -> None:

@@ -13,9 +13,10 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.demo import DemoError, run_shift
+from api.demo import DemoError, one_sender, run_shift
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings
+from tests.accounts import bearer, provision_machine
 from tests.e2e.conftest import free_port
 
 DEMO_TIMEOUT_S = 300
@@ -47,14 +48,20 @@ def test_the_demo_runs_a_shift_and_a_second_run_records_nothing_twice(tmp_path: 
     assert "WO-FILL-001    COLA-BTL   Closed         4800     15" in first
     assert "nothing recorded twice" in second
     assert (tmp_path / "var" / "chronicle.db").exists()
+    # Each step is sent by the account whose role it is, signed in over HTTP.
+    assert "+ quinn POST /api/v1/lots/" in first
+    assert "+ erp   POST /api/v1/work-orders " in first
+    assert "WARNING: demo people" in first
+    assert "curl -s -X POST http://127.0.0.1:" in first
 
 
 def test_the_demo_on_a_store_that_holds_another_days_shift_says_so_in_one_line(tmp_path: Path) -> None:
     settings = Settings.from_env({"MES_DATABASE_URL": f"sqlite:///{tmp_path / 'chronicle.db'}"})
     migrate(settings)
     yesterday = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(6, 0), tzinfo=UTC)
+    credentials = one_sender(bearer(provision_machine(settings)))
     with TestClient(create_app(settings)) as client:
-        run_shift(client, io.StringIO(), start=yesterday - timedelta(days=1))
+        run_shift(client, io.StringIO(), credentials, start=yesterday - timedelta(days=1))
 
         with pytest.raises(DemoError, match="already holds the demo shift of another day"):
-            run_shift(client, io.StringIO(), start=yesterday)
+            run_shift(client, io.StringIO(), credentials, start=yesterday)

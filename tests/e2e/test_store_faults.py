@@ -29,10 +29,9 @@ from application.commands import Command
 from application.traceability.lots import MoveLot
 from infrastructure.migrations import migrate
 from infrastructure.settings import Settings, parse_postgres_url, postgres_url
+from tests.accounts import provision_machine
 from tests.builders import Plant, new_id, unique
 from tests.e2e.conftest import (
-    PRINCIPAL_ID,
-    PRINCIPAL_NAME,
     REPO_ROOT,
     ServerProcess,
     assert_problem,
@@ -52,11 +51,11 @@ WAIT_S = 60.0
 @contextmanager
 def serving(store_env: dict[str, str], directory: Path, *, budget: float, app_name: str) -> Iterator[ServerProcess]:
     """`mes serve` on a migrated store, with this store budget and application_name."""
-    migrate(Settings.from_env(store_env))
+    settings = Settings.from_env(store_env)
+    migrate(settings)
+    key = provision_machine(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
     env |= store_env | {
-        "MES_LOCAL_PRINCIPAL_ID": PRINCIPAL_ID,
-        "MES_LOCAL_PRINCIPAL_NAME": PRINCIPAL_NAME,
         "MES_STORE_BUDGET_S": str(budget),
         "PGAPPNAME": app_name,
     }
@@ -81,7 +80,7 @@ def serving(store_env: dict[str, str], directory: Path, *, budget: float, app_na
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-    server = ServerProcess("postgres", f"http://127.0.0.1:{port}", process, log_path)
+    server = ServerProcess("postgres", f"http://127.0.0.1:{port}", process, log_path, key)
     try:
         wait_until_ready(server)
         yield server
@@ -132,10 +131,10 @@ def send_until_answered(client: httpx.Client, command: Command, tally: Tally) ->
         threading.Event().wait(float(response.headers["Retry-After"]))
 
 
-def client_load(base_url: str, plant: Plant, tally: Tally, errors: list[BaseException]) -> None:
+def client_load(server: ServerProcess, plant: Plant, tally: Tally, errors: list[BaseException]) -> None:
     """One client: receives a lot of its own, then moves it again and again, each move a new command."""
     try:
-        with httpx.Client(base_url=base_url, timeout=WAIT_S) as client:
+        with client_of(server) as client:
             lot = unique("LOT")
             response = send_until_answered(client, plant.receive(lot), tally)
             assert response.status_code == 201, response.text
@@ -155,12 +154,15 @@ def client_load(base_url: str, plant: Plant, tally: Tally, errors: list[BaseExce
 def run_load(server: ServerProcess, plant: Plant, tally: Tally) -> tuple[list[threading.Thread], list[BaseException]]:
     errors: list[BaseException] = []
     threads = [
-        threading.Thread(target=client_load, args=(server.base_url, plant, tally, errors), daemon=True)
-        for _ in range(CLIENTS)
+        threading.Thread(target=client_load, args=(server, plant, tally, errors), daemon=True) for _ in range(CLIENTS)
     ]
     for thread in threads:
         thread.start()
     return threads, errors
+
+
+def client_of(server: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, timeout=WAIT_S, headers=server.headers)
 
 
 def finish(threads: list[threading.Thread], errors: list[BaseException]) -> None:
@@ -208,7 +210,7 @@ def terminate_backends(admin_url: str, app_name: str) -> int:
 
 def setup_plant(server: ServerProcess) -> Plant:
     plant = Plant.named()
-    with httpx.Client(base_url=server.base_url, timeout=WAIT_S) as client:
+    with client_of(server) as client:
         for command in plant.commands():
             assert post(client, command).status_code == 201
     return plant
@@ -230,7 +232,7 @@ def test_commands_survive_terminated_connections_without_5xx_loss_or_duplicates(
             finish(threads, errors)
             assert terminated >= 4
             assert tally.count() == total, "a command was refused"
-            with httpx.Client(base_url=server.base_url, timeout=WAIT_S) as client:
+            with client_of(server) as client:
                 assert_nothing_lost_or_doubled(client, tally)
             assert_quiet_log(server)
 
@@ -263,7 +265,7 @@ def test_commands_survive_a_restart_shorter_than_the_budget_without_5xx_loss_or_
         finish(threads, errors)
         assert tally.unavailable == 0, "a command waited longer than the budget"
         assert tally.count() == CLIENTS * MOVES_PER_CLIENT
-        with httpx.Client(base_url=server.base_url, timeout=WAIT_S) as client:
+        with client_of(server) as client:
             assert_nothing_lost_or_doubled(client, tally)
         log = assert_quiet_log(server)
         assert log.count("paused: store unreachable") <= 1, log  # one warning, not one per attempt
@@ -274,7 +276,7 @@ def test_an_outage_longer_than_the_budget_answers_503_then_commands_reads_and_pr
 ) -> None:
     with serving(private_store(private_server), tmp_path, budget=1.0, app_name="chronicle-outage") as server:
         plant = setup_plant(server)
-        with httpx.Client(base_url=server.base_url, timeout=WAIT_S) as client:
+        with client_of(server) as client:
             lot = unique("LOT")
             assert post(client, plant.receive(lot)).status_code == 201
             private_server.stop()

@@ -25,6 +25,7 @@ from projections.store import ReadStore, open_read_store
 from projections.supervisor import ProjectionSupervisor
 from projections.traceability.equipment import EquipmentProjection
 from projections.traceability.lots import LotsProjection
+from tests.accounts import bearer, provision_machine
 from tests.builders import next_id, plant_commands, receive
 from tests.integration.scenarios import run
 
@@ -96,6 +97,7 @@ def test_health_names_a_failing_view_and_says_the_service_is_degraded(
     app = create_app(settings, capabilities=(TRACEABILITY, watched))
     hold = HoldLot(command_id=next_id(), lot_number="LOT-1", reason="suspect")
     with TestClient(app) as client:
+        client.headers.update(bearer(provision_machine(settings)))
         for command in (*plant_commands(), receive("LOT-1"), hold):
             path, body, headers = request_for(command)
             sent = client.post(path, content=msgspec.json.encode(body), headers=headers | JSON)

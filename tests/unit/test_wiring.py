@@ -14,7 +14,7 @@ from application.commands import Command
 from application.handlers import Handles, join, registry
 from application.ports import NotAuthorizedError
 from application.traceability.lots import HoldLot, LotChanged, hold_lot
-from domain.values import Actor
+from domain.values import Actor, Role
 from infrastructure.settings import Settings
 from tests.builders import OPERATOR, context, next_id, plant_commands, receive
 from tests.fakes import SteppingClock
@@ -54,7 +54,7 @@ def test_each_capability_brings_its_own_handlers_and_routes_for_its_own_commands
 class RefuseHolds:
     """A policy that lets no one put lots on hold."""
 
-    def authorize(self, actor: Actor, command: Command) -> None:
+    def authorize(self, actor: Actor, command: Command, roles: frozenset[Role] | None = None) -> None:
         if isinstance(command, HoldLot):
             raise NotAuthorizedError(actor, command, "holds need a quality role")
 
