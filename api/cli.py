@@ -17,6 +17,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     listener = _listening_socket(args.host, args.port)
     try:
         _open_store(settings)
+        if not _administrators(settings):
+            print(
+                "No administrator can sign in to this store yet: create one with\n"
+                "  mes users add NAME --role admin --printed-name 'Full Name'\n"
+                "(then enrol their second factor: MES_CREDENTIALS_KEY must be set; `mes keys credentials` makes one)",
+                file=sys.stderr,
+            )
         app = create_app(settings, run_projections=not args.no_projections, https=bool(tls))
         port = int(listener.getsockname()[1])  # the one the system chose, for --port 0
         config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools", **tls)
@@ -129,6 +137,57 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         listener.close()
     return 0
+
+
+def _administrators(settings: Settings) -> list[str]:
+    """The enabled administrators with a password: those who can sign in and make the others."""
+    from application.access.directory import Directory  # noqa: PLC0415
+    from application.service import Chronicle  # noqa: PLC0415
+    from infrastructure.access.credentials import SqlCredentialStore  # noqa: PLC0415
+
+    app = Chronicle(env=settings.eventsourcing_env())
+    try:
+        directory = Directory(app)
+        accounts = (directory.account_by_id(key) for key in SqlCredentialStore(settings).password_holders())
+        return [a.username for a in accounts if a is not None and a.enabled and Role.ADMIN in a.roles]
+    finally:
+        app.close()
+
+
+def _security_events(settings: Settings, args: argparse.Namespace) -> int:
+    """`mes security events`: the security log since a time, oldest first, as a table or JSON lines."""
+    import json  # noqa: PLC0415
+
+    from infrastructure.access.sessions import SqlSecurityLog  # noqa: PLC0415
+
+    since = _since(args.since)
+    _open_store(settings)
+    log, after, shown = SqlSecurityLog(settings), 0, 0
+    while page := log.select(since=since, until=None, principal=args.principal, kind=args.kind, after=after, limit=500):
+        for event in page:
+            if args.json:
+                print(json.dumps({**event._asdict(), "at": event.at.isoformat()}))
+            else:
+                who, client = event.principal or "-", event.client or "-"
+                print(f"{event.at:%Y-%m-%d %H:%M:%S} {event.kind:<18} {who:<16} {client:<15} {event.detail}")
+        after, shown = page[-1].id or 0, shown + len(page)
+    if not args.json:
+        print(f"{shown} security events since {since:%Y-%m-%d %H:%M:%S} UTC", file=sys.stderr)
+    return 0
+
+
+def _since(text: str) -> datetime:
+    """`1h`, `30m`, `2d` before now, or an ISO 8601 date-time (UTC without an offset)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    now = datetime.now(UTC)
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"--since takes 1h, 30m, 2d or an ISO 8601 date-time, not {text!r}"
+        raise CliError(msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _tls_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -499,7 +558,7 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _add_access(sub: Any, common: argparse.ArgumentParser) -> None:
-    """`mes users` and `mes keys`."""
+    """`mes users`, `mes security` and `mes keys`."""
     users = sub.add_parser("users", parents=[common], help="people and machine accounts")
     user_actions = users.add_subparsers(dest="action", required=True)
     add = user_actions.add_parser("add", parents=[common], help="register a person (with a password) or a machine")
@@ -509,6 +568,15 @@ def _add_access(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--machine", action="store_true", help="a machine account (an ERP, an OT connector)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users.set_defaults(run=_users)
+
+    security = sub.add_parser("security", parents=[common], help="the security log")
+    security_actions = security.add_subparsers(dest="action", required=True)
+    events = security_actions.add_parser("events", parents=[common], help="security events, oldest first")
+    events.add_argument("--since", default="1h", help="1h, 30m, 2d, or an ISO 8601 date-time (default 1h)")
+    events.add_argument("--principal", help="only this username")
+    events.add_argument("--kind", help="only this kind (login-failed, permission-denied, ...)")
+    events.add_argument("--json", action="store_true", help="one JSON object per line (for a SIEM)")
+    security.set_defaults(run=_security_events)
 
     keys = sub.add_parser("keys", parents=[common], help="print new keys")
     kinds = keys.add_subparsers(dest="kind", required=True)

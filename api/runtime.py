@@ -8,10 +8,12 @@ from api.capabilities import COMMAND_ROLES, HANDLERS
 from application.access import SELF_SERVICE
 from application.access.directory import Directory
 from application.access.policy import CommandRoles, RolePolicy
+from application.access.security_log import account_changes
 from application.bus import CommandBus
 from application.handlers import HandlerRegistry
 from application.ports import Clock
 from application.service import Chronicle
+from infrastructure.access.sessions import SqlSecurityLog
 from infrastructure.clock import SystemClock
 from infrastructure.settings import Settings
 
@@ -54,4 +56,6 @@ def build_runtime(
         store_budget=settings.store_budget_s,
         time_window=settings.business_time_window,
     )
+    if not settings.is_memory:  # account changes reach the security log whoever makes them, however
+        bus.on_recorded.append(account_changes(SqlSecurityLog(settings), bus.clock.now))
     return Runtime(settings=settings, app=app, bus=bus, directory=directory)

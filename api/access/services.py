@@ -14,7 +14,7 @@ from application.access.mfa import MfaService
 from application.access.passwords import PasswordService
 from application.access.principals import DisablePrincipal
 from application.access.rate_limits import Rate, RateLimiter
-from application.access.security_log import ACCOUNT_CHANGES, account_changes
+from application.access.security_log import ACCOUNT_CHANGES
 from application.access.sessions import SessionService, TokenPolicy
 from application.access.sign_in import SignInService
 from application.bus import CommandBus, CommandContext, CommandResult
@@ -92,7 +92,6 @@ def build_access(bus: CommandBus, directory: Directory, settings: Settings) -> A
         sign_ins=RateLimiter(Rate(settings.sign_in_per_minute / 60, settings.sign_in_per_minute)),
         sign_in_clients=RateLimiter(Rate(settings.sign_in_per_minute / 6, settings.sign_in_per_minute * 10)),
     )
-    bus.on_recorded.append(account_changes(log, bus.clock.now))
     bus.on_recorded.append(_forget_changed_accounts(access, session_store))
     return access
 

@@ -44,6 +44,12 @@ class SqlCredentialStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def password_holders(self) -> list[UUID]:
+        """The principals that have a password (people who can sign in)."""
+        with cursor(self.settings) as (cur, _):
+            cur.execute("SELECT principal_id FROM credentials WHERE password_hash IS NOT NULL")
+            return [UUID(str(row[0])) for row in cur.fetchall()]
+
     def password_hash(self, principal_id: UUID) -> str | None:
         with cursor(self.settings) as (cur, mark):
             cur.execute(f"SELECT password_hash FROM credentials WHERE principal_id = {mark}", (str(principal_id),))  # noqa: S608

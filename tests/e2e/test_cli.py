@@ -99,6 +99,7 @@ def test_serve_in_an_empty_folder_creates_the_store_and_says_where_it_listens(se
     ]
     log = server.log_path.read_text()
     assert "mes: created and migrated the store var/chronicle.db\n" in log
+    assert "No administrator can sign in to this store yet: create one with\n  mes users add NAME --role admin" in log
     assert "Traceback" not in log
 
 

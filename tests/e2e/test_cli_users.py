@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import getpass
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from application.access.api_keys import ApiKeyService
 from domain.ids import principal_id
 from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
 from infrastructure.settings import Settings
-from tests.e2e.test_cli import COMMAND_TIMEOUT_S, mes, operator_env
+from tests.e2e.test_cli import COMMAND_TIMEOUT_S, assert_one_line, mes, operator_env
 
 
 def users_add(folder: Path, *args: str, password: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -120,3 +121,34 @@ def test_a_store_written_with_one_cipher_key_and_opened_with_another_is_one_line
         opened.stderr
         == "mes: MES_CIPHER_KEY does not open this store's events: another key, or a store written without one\n"
     )
+
+
+def test_security_events_lists_account_changes_as_a_table_or_json_lines(tmp_path: Path) -> None:
+    users_add(tmp_path, "ada", "--role", "admin", "--password-stdin", password="a long passphrase 42")
+
+    table = mes(tmp_path, "security", "events", "--since", "1h")
+    lines = mes(tmp_path, "security", "events", "--json").stdout.splitlines()
+    later = mes(tmp_path, "security", "events", "--since", "2999-01-01T00:00")
+    bad = mes(tmp_path, "security", "events", "--since", "yesterday")
+
+    assert table.returncode == 0, table.stderr
+    created, password_set = table.stdout.splitlines()
+    assert created.split()[2:5] == ["account-created", "ada", "-"]
+    assert f"by=os:{getpass.getuser()}" in created
+    assert "password-set" in password_set
+    assert [json.loads(line)["kind"] for line in lines] == ["account-created", "password-set"]
+    assert later.stdout == ""
+    assert_one_line(bad, "mes: --since takes 1h, 30m, 2d or an ISO 8601 date-time, not 'yesterday'")
+
+
+def test_each_security_event_is_one_structured_log_line_in_json_when_asked(tmp_path: Path) -> None:
+    done = users_add(
+        tmp_path, "ada", "--role", "admin", "--password-stdin", password="a long passphrase 42", MES_LOG_FORMAT="json"
+    )
+
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    security = [r for r in records if r["logger"] == "chronicle.security"]
+
+    assert [r["msg"] for r in security] == ["account-created", "password-set"]
+    assert security[0]["principal"] == "ada"
+    assert "a long passphrase" not in done.stderr
