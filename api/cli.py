@@ -111,6 +111,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from infrastructure.tls import ClientCertificateProtocol  # noqa: PLC0415
 
     tls = _tls_options(args)
     listener = _listening_socket(args.host, args.port)
@@ -125,7 +126,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             )
         app = create_app(settings, run_projections=not args.no_projections, https=bool(tls))
         port = int(listener.getsockname()[1])  # the one the system chose, for --port 0
-        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http="httptools", **tls)
+        # With mutual TLS, the protocol hands the verified client certificate to the app (ASGI TLS extension).
+        http: Any = ClientCertificateProtocol if args.tls_client_ca else "httptools"
+        config = uvicorn.Config(app, host=args.host, port=port, log_config=None, loop="uvloop", http=http, **tls)
         scheme = "https" if tls else "http"
         base = f"{scheme}://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
         banner = (
@@ -238,9 +241,10 @@ def _certs(settings: Settings, args: argparse.Namespace) -> int:
     """`mes certs dev DIR`: a local CA, a server certificate for the loopback names, a client one."""
     from infrastructure.tls import make_dev_certificates  # noqa: PLC0415
 
-    made = make_dev_certificates(Path(args.directory))
+    made = make_dev_certificates(Path(args.directory), client_name=args.client)
     print(
-        f"made a development CA and certificates in {args.directory}:\n"
+        f"made a development CA and certificates in {args.directory} (the client certificate signs in as the "
+        f"machine account {args.client}):\n"
         f"  mes serve --tls-cert {made.server_cert} --tls-key {made.server_key} "
         f"[--tls-client-ca {made.ca}]\n"
         f"  curl --cacert {made.ca} https://127.0.0.1:8000/api/v1/health "
@@ -554,6 +558,8 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser) -> None:
     certs_kinds = certs.add_subparsers(dest="kind", required=True)
     dev = certs_kinds.add_parser("dev", help="a local CA, a server certificate for localhost and a client one")
     dev.add_argument("directory")
+    client = "chronicle-dev-client"  # infrastructure.tls.DEV_CLIENT, without importing it for every command
+    dev.add_argument("--client", default=client, help=f"the client certificate's machine account ({client})")
     certs.set_defaults(run=_certs)
 
 

@@ -1,20 +1,24 @@
-"""Certificates for trying TLS locally: a certificate authority, a server certificate for the
-loopback names, and a client certificate for mutual TLS, made with `cryptography`.
+"""TLS: certificates for trying it locally (a certificate authority, a server certificate for the
+loopback names, and a client certificate for mutual TLS, made with `cryptography`), and the
+protocol that hands a client's certificate to the application.
 
 For a plant, the certificates come from its own PKI; these are for a workstation and the tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 DAYS = 365
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -30,8 +34,14 @@ class DevCertificates(NamedTuple):
     client_key: Path
 
 
-def make_dev_certificates(directory: Path, names: tuple[str, ...] = LOOPBACK) -> DevCertificates:
-    """A CA, a server certificate for `names`, and a client certificate, all signed by the CA."""
+DEV_CLIENT = "chronicle-dev-client"
+
+
+def make_dev_certificates(
+    directory: Path, names: tuple[str, ...] = LOOPBACK, client_name: str = DEV_CLIENT
+) -> DevCertificates:
+    """A CA, a server certificate for `names`, and a client certificate whose common name is
+    `client_name` (the machine account it signs in as), all signed by the CA."""
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -51,7 +61,7 @@ def make_dev_certificates(directory: Path, names: tuple[str, ...] = LOOPBACK) ->
         .sign(ca_key, hashes.SHA256())
     )
     client = (
-        _builder(_name("chronicle-dev-client"), ca_name, client_key.public_key(), now)
+        _builder(_name(client_name), ca_name, client_key.public_key(), now)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -104,3 +114,28 @@ def _usage(*, cert_sign: bool) -> tuple[bool, ...]:
     """KeyUsage's nine flags: digital signature, content commitment, key encipherment, data
     encipherment, key agreement, key cert sign, crl sign, encipher only, decipher only."""
     return (not cert_sign, False, False, False, False, cert_sign, cert_sign, False, False)
+
+
+class ClientCertificateProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, handing the client certificate OpenSSL verified during the
+    handshake to the application, as the ASGI TLS extension says (`scope["extensions"]["tls"]`).
+
+    uvicorn does not pass it on by itself; the handshake has completed when `connection_made`
+    runs, so the certificate is read once per connection."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        self._tls = {"client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [], "tls_version": None}
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        extensions: Any = {"tls": self._tls}
+        self.scope["extensions"] = extensions
+
+
+def common_name(pem: str) -> str | None:
+    """The subject's common name of a PEM certificate (the machine account it names)."""
+    names = x509.load_pem_x509_certificate(pem.encode()).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None

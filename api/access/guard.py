@@ -22,6 +22,7 @@ from application.access.authentication import AuthenticationError, Caller
 from application.access.policy import Permission
 from application.access.security_log import SecurityKind
 from application.ports import SecurityEvent
+from infrastructure.tls import common_name
 
 
 def bearer(header: str | None) -> str | None:
@@ -30,6 +31,13 @@ def bearer(header: str | None) -> str | None:
         return None
     scheme, _, credential = header.partition(" ")
     return credential.strip() or None if scheme.lower() == "bearer" else None
+
+
+def client_certificates(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
+    """The client certificate chain the TLS handshake verified (mutual TLS), as PEM; empty if none."""
+    extensions: Any = connection.scope.get("extensions") or {}
+    chain: list[str] = (extensions.get("tls") or {}).get("client_cert_chain") or []
+    return chain
 
 
 def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -72,10 +80,12 @@ class Gate:
 
     async def _caller(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
         credential = bearer(connection.headers.get("authorization"))
+        authenticator = self.access.authenticator
+        if credential is None and (chain := client_certificates(connection)):
+            return authenticator.kept(chain[0]) or await self._by_certificate(chain[0], connection)
         if credential is None:
             msg = "this route needs credentials: Authorization: Bearer <token or API key>"
             raise AuthenticationRequiredError(msg, invalid=False)
-        authenticator = self.access.authenticator
         kept = authenticator.kept(credential)
         if kept is not None:
             return kept
@@ -83,6 +93,16 @@ class Gate:
             return await asyncio.to_thread(authenticator.authenticate, credential, client_of(connection))
         except AuthenticationError:
             msg = "the credentials are not valid (expired, revoked or unknown): sign in again or use a current key"
+            raise AuthenticationRequiredError(msg, invalid=True) from None
+
+    async def _by_certificate(self, pem: str, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+        authenticator = self.access.authenticator
+        try:
+            return await asyncio.to_thread(
+                authenticator.authenticate_certificate, common_name(pem), pem, client_of(connection)
+            )
+        except AuthenticationError:
+            msg = "the client certificate names no enabled machine account"
             raise AuthenticationRequiredError(msg, invalid=True) from None
 
     async def _log(

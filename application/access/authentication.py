@@ -19,6 +19,7 @@ from application.access.directory import KEEP_S, Account, Directory
 from application.access.security_log import SecurityKind
 from application.access.sessions import ACCESS_PREFIX, SessionRefusedError, SessionService
 from application.ports import SecurityEvent, SecurityLog, StoreUnavailableError
+from domain.values import ActorKind
 
 STALE_S = 300.0
 
@@ -29,6 +30,7 @@ class Caller(NamedTuple):
     account: Account
     session_id: str | None = None
     key_prefix: str | None = None
+    certificate: str | None = None  # the common name of the client certificate it came with (mutual TLS)
 
 
 class AuthenticationError(Exception):
@@ -89,6 +91,19 @@ class Authenticator:
             if len(self._kept) > 10_000:  # noqa: PLR2004 - a bound, not a tuning figure
                 self._kept.clear()
             self._kept[credential] = (time.monotonic(), caller)
+        return caller
+
+    def authenticate_certificate(self, common_name: str | None, kept_as: str, client: str | None) -> Caller:
+        """The machine account a verified client certificate names (its common name); a person
+        never signs in by certificate (they have a password and a second factor)."""
+        account = self.directory.account(common_name) if common_name else None
+        if account is None or not account.enabled or account.kind is not ActorKind.MACHINE:
+            detail = f"reason=no-enabled-machine-account certificate={common_name}"
+            self.log.record(SecurityEvent(self.now(), SecurityKind.CERTIFICATE_REFUSED, common_name, client, detail))
+            raise AuthenticationError("certificate")
+        caller = Caller(account, certificate=common_name)
+        with self._lock:
+            self._kept[kept_as] = (time.monotonic(), caller)
         return caller
 
     def forget(

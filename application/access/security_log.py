@@ -44,6 +44,7 @@ class SecurityKind(StrEnum):
     KEY_REVOKED = "key-revoked"
     KEY_SHORTENED = "key-shortened"
     KEY_REFUSED = "key-refused"  # used after revocation or expiry, or unknown
+    CERTIFICATE_REFUSED = "certificate-refused"  # a verified client certificate naming no machine account
     ACCOUNT_CREATED = "account-created"
     ACCOUNT_DISABLED = "account-disabled"
     ACCOUNT_ENABLED = "account-enabled"

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infrastructure.tls import DevCertificates
+from infrastructure.tls import DEV_CLIENT, DevCertificates
 from tests.e2e.conftest import ServerProcess, free_port, stop, wait_until_ready
 from tests.e2e.test_cli import assert_one_line, mes, operator_env
 
@@ -178,3 +178,47 @@ def test_a_key_that_does_not_match_the_certificate_is_one_line(tmp_path: Path, c
         "[X509: KEY_VALUES_MISMATCH] key values mismatch",
     )
     assert sorted(path.name for path in tmp_path.iterdir()) == ["certs"]  # no store made
+
+
+def test_mutual_tls_signs_a_client_certificate_in_as_the_machine_account_it_names(
+    tmp_path: Path, certificates: DevCertificates
+) -> None:
+    made = mes(tmp_path, "users", "add", DEV_CLIENT, "--machine", "--role", "integration")
+    assert made.returncode == 0, made.stderr
+    options = (
+        *("--tls-cert", str(certificates.server_cert), "--tls-key", str(certificates.server_key)),
+        *("--tls-client-ca", str(certificates.ca)),
+    )
+    verify = trusting(certificates, with_client_cert=True)
+    with (
+        https_server(tmp_path, verify, *options) as server,
+        httpx.Client(base_url=server.base_url, verify=verify) as client,
+    ):
+        me = client.get("/api/v1/auth/me")
+        lots = client.get("/api/v1/lots")
+        admin_only = client.post("/api/v1/principals", json={})
+
+    assert me.status_code == 200, me.text
+    assert (me.json()["username"], me.json()["kind"]) == (DEV_CLIENT, "machine")
+    assert lots.status_code == 200
+    assert admin_only.status_code == 403
+
+
+def test_a_client_certificate_naming_no_machine_account_is_refused_and_logged(
+    tmp_path: Path, certificates: DevCertificates
+) -> None:
+    options = (
+        *("--tls-cert", str(certificates.server_cert), "--tls-key", str(certificates.server_key)),
+        *("--tls-client-ca", str(certificates.ca)),
+    )
+    verify = trusting(certificates, with_client_cert=True)
+    with (
+        https_server(tmp_path, verify, *options) as server,
+        httpx.Client(base_url=server.base_url, verify=verify) as client,
+    ):
+        lots = client.get("/api/v1/lots")
+
+    assert lots.status_code == 401
+    assert 'error="invalid_token"' in lots.headers["www-authenticate"]
+    logged = mes(tmp_path, "security", "events", "--kind", "certificate-refused")
+    assert f"certificate={DEV_CLIENT}" in logged.stdout
