@@ -18,6 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.access.mfa import SecondFactorUnavailableError
 from application.bus import IdempotencyKeyReusedError
 from application.commands import PATTERN_RULES, InvalidCommandError
 from application.ports import NotAuthorizedError, StoreUnavailableError
@@ -196,6 +197,10 @@ def on_rate_limited(request: Request[Any, Any, Any], error: RateLimitedError) ->
     return problem(request, 429, "rate-limited", "Too many requests", str(error), retry_after=error.retry_after)
 
 
+def on_second_factor_unavailable(request: Request[Any, Any, Any], error: SecondFactorUnavailableError) -> Response[Any]:
+    return problem(request, 503, "second-factor-unavailable", "Second factors not configured", str(error))
+
+
 def on_store_unavailable(request: Request[Any, Any, Any], error: StoreUnavailableError) -> Response[Any]:
     return problem(request, 503, "store-unavailable", "Store unavailable", error.detail, retry_after=error.retry_after)
 
@@ -253,6 +258,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     AuthenticationRequiredError: on_authentication_required,
     PermissionDeniedError: on_permission_denied,
     RateLimitedError: on_rate_limited,
+    SecondFactorUnavailableError: on_second_factor_unavailable,
     InvalidCommandError: on_invalid_command,
     IdempotencyKeyReusedError: on_idempotency_key_reused,
     MalformedBodyError: on_malformed_body,

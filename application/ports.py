@@ -185,6 +185,9 @@ class SessionStore(Protocol):
 
     def by_refresh(self, refresh_hash: str) -> StoredSession | None: ...
 
+    def by_replaced_refresh(self, refresh_hash: str) -> StoredSession | None:
+        """The session whose last refresh replaced this refresh token."""
+
     def renew(
         self, session_id: str, old_refresh_hash: str, access_hash: str, refresh_hash: str, access_expires_at: datetime
     ) -> bool:

@@ -20,6 +20,7 @@ from api.command_routes import CommandRoute
 from api.problems import error_responses
 from api.query_routes import DATE_TIME, Limit, Moment, moment_of
 from api.validation import KeyPath
+from application.access.api_keys import IssuedKey
 from application.access.passwords import MAX_LENGTH, MIN_LENGTH
 from application.access.principals import (
     DisablePrincipal,
@@ -107,6 +108,10 @@ class SecurityEventPage(msgspec.Struct, frozen=True):
     next_after: int | None
 
 
+def _shown_once(issued: IssuedKey) -> Response[IssuedKeyView]:
+    return Response(IssuedKeyView(issued.prefix, issued.key, issued.expires_at), status_code=201, headers=NO_STORE)
+
+
 def _context(request: Request[Any, Any, Any]) -> CommandContext:
     account = caller_of(request).account
     return CommandContext(actor=account.actor, source=Source.API, roles=account.roles)
@@ -184,7 +189,7 @@ async def issue_key(
     issued = await asyncio.to_thread(
         access.keys.issue, username, valid_for=valid_for, context=_context(request), command_id=f"key-{uuid.uuid4()}"
     )
-    return Response(IssuedKeyView(issued.prefix, issued.key, issued.expires_at), status_code=201, headers=NO_STORE)
+    return _shown_once(issued)
 
 
 @post(
@@ -212,7 +217,7 @@ async def rotate_key(
         context=_context(request),
         command_ids=(f"key-{uuid.uuid4()}", f"key-{uuid.uuid4()}"),
     )
-    return Response(IssuedKeyView(issued.prefix, issued.key, issued.expires_at), status_code=201, headers=NO_STORE)
+    return _shown_once(issued)
 
 
 @post(

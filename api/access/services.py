@@ -10,7 +10,7 @@ from datetime import timedelta
 from application.access.api_keys import ApiKeyService
 from application.access.authentication import Authenticator
 from application.access.directory import Directory
-from application.access.mfa import MfaService
+from application.access.mfa import MfaService, SecondFactorUnavailableError
 from application.access.passwords import PasswordService
 from application.access.principals import DisablePrincipal
 from application.access.rate_limits import Rate, RateLimiter
@@ -27,16 +27,12 @@ from infrastructure.access.sessions import SqlSecurityLog, SqlSessionStore
 from infrastructure.settings import Settings
 
 
-class MissingCredentialsKeyError(Exception):
-    """A second factor was to be sealed or opened, and MES_CREDENTIALS_KEY is not set."""
-
-
 class _NoBox:
     """Stands in for the credentials key until one is configured: second factors need it."""
 
     def _refuse(self) -> bytes:
         msg = "second factors need MES_CREDENTIALS_KEY (`mes keys credentials` prints a new one)"
-        raise MissingCredentialsKeyError(msg)
+        raise SecondFactorUnavailableError(msg)
 
     def seal(self, plaintext: bytes, bound_to: bytes) -> bytes:
         return self._refuse()

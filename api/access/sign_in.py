@@ -167,7 +167,9 @@ async def refresh(
     await _within_sign_in_rate(access, request, None)
     try:
         tokens = await asyncio.to_thread(access.sessions.refresh, data.refresh_token, client_of(request))
-    except SessionRefusedError:
+    except SessionRefusedError as refused:
+        if refused.session_id:  # a copied refresh token ended its session
+            access.authenticator.forget(session_id=refused.session_id)
         msg = "the session has ended (idle, expired or signed out): sign in again"
         raise AuthenticationRequiredError(msg, invalid=True) from None
     return _tokens(tokens, access.sessions.now())

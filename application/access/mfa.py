@@ -32,6 +32,10 @@ DRIFT_STEPS = 1
 RECOVERY_CODES = 10
 
 
+class SecondFactorUnavailableError(Exception):
+    """Second factors cannot be enrolled here: the server has no credentials key to seal them."""
+
+
 class Enrolment(NamedTuple):
     """What a person needs to set up their authenticator: the secret and the URI that carries it."""
 

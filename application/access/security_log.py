@@ -30,13 +30,12 @@ class SecurityKind(StrEnum):
 
     # S105 reads the "TOKEN" and "PASSWORD" names as secrets: these are kinds of log entry.
 
-    LOGIN_OK = "login-ok"
+    LOGIN_OK = "login-ok"  # a session and its tokens were issued
     LOGIN_FAILED = "login-failed"
     LOCKED_OUT = "locked-out"
     MFA_ENROLLED = "mfa-enrolled"
     MFA_RESET = "mfa-reset"
     MFA_FAILED = "mfa-failed"
-    TOKEN_ISSUED = "token-issued"  # noqa: S105
     TOKEN_REFRESHED = "token-refreshed"  # noqa: S105
     TOKEN_REVOKED = "token-revoked"  # noqa: S105
     TOKEN_REFUSED = "token-refused"  # noqa: S105 - expired, revoked, idle, or unknown

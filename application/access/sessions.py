@@ -44,9 +44,10 @@ class Tokens(NamedTuple):
 class SessionRefusedError(Exception):
     """A token was refused; `kind` says why, for the security log (the client is told less)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, session_id: str | None = None) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.session_id = session_id  # of a session this refusal ended
 
 
 def token_hash(token: str) -> str:
@@ -97,6 +98,8 @@ class SessionService:
         """New tokens for a live, not idle session; the refresh token given stops working."""
         old_hash = token_hash(refresh_token)
         session = self.store.by_refresh(old_hash) if refresh_token.startswith(REFRESH_PREFIX) else None
+        if session is None and (copied := self.store.by_replaced_refresh(old_hash)) is not None:
+            self._end_copied(copied, client)
         now = self.now()
         refusal = self._refusal(session, now, session.refresh_expires_at if session else now)
         if session is None or refusal:
@@ -109,6 +112,14 @@ class SessionService:
         self.store.touch(session.session_id, now)
         self._log(SecurityKind.TOKEN_REFRESHED, session.username, client, f"session={session.session_id}")
         return Tokens(session.session_id, access, refresh, expires_at)
+
+    def _end_copied(self, session: StoredSession, client: str | None) -> None:
+        """A refresh token used again after it was replaced was copied: the session ends, for the
+        thief and the owner alike (the owner signs in again)."""
+        self.store.revoke(session.session_id, self.now())
+        detail = f"refresh reused session={session.session_id} ended"
+        self._log(SecurityKind.TOKEN_REFUSED, session.username, client, detail)
+        raise SessionRefusedError("reused", session.session_id)
 
     def session(self, access_token: str) -> StoredSession:
         """The live session a bearer token belongs to; SessionRefusedError if none."""

@@ -59,6 +59,9 @@ class SqlSessionStore(_Table):
     def by_refresh(self, refresh_hash: str) -> StoredSession | None:
         return self._find("refresh_hash", refresh_hash)
 
+    def by_replaced_refresh(self, refresh_hash: str) -> StoredSession | None:
+        return self._find("previous_refresh_hash", refresh_hash)
+
     def _find(self, column: str, value: str) -> StoredSession | None:
         with cursor(self.settings) as (cur, mark):
             cur.execute(f"SELECT {_SESSION} FROM sessions WHERE {column} = {mark}", (value,))  # noqa: S608
@@ -69,8 +72,9 @@ class SqlSessionStore(_Table):
     ) -> bool:
         with cursor(self.settings) as (cur, mark):
             cur.execute(
-                f"UPDATE sessions SET access_hash = {mark}, refresh_hash = {mark}, access_expires_at = {mark} "  # noqa: S608
-                f"WHERE session_id = {mark} AND refresh_hash = {mark} AND revoked_at IS NULL",
+                f"UPDATE sessions SET access_hash = {mark}, refresh_hash = {mark}, access_expires_at = {mark}, "  # noqa: S608
+                f"previous_refresh_hash = refresh_hash WHERE session_id = {mark} AND refresh_hash = {mark} "
+                "AND revoked_at IS NULL",
                 (access_hash, refresh_hash, self._time(access_expires_at), session_id, old_refresh_hash),
             )
             return bool(cur.rowcount == 1)

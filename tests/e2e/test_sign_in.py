@@ -18,7 +18,7 @@ from domain.values import Role
 from infrastructure.settings import Settings
 from tests.accounts import bearer, provision_person
 from tests.builders import Plant, unique
-from tests.e2e.conftest import STORES, Api, ServerProcess, assert_problem, running_server
+from tests.e2e.conftest import STORES, Api, ServerProcess, assert_problem, fail_if_the_server_failed, running_server
 
 PASSWORD = "a sign-in passphrase"
 CREDENTIALS_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -163,29 +163,39 @@ def test_failures_in_a_row_lock_the_account_and_even_the_right_password_is_refus
     assert "locked-out" in kinds
 
 
-def test_a_refresh_token_works_once_and_logout_ends_the_session_at_once(served: ServerProcess) -> None:
+def test_a_refresh_token_used_again_after_its_refresh_ends_the_session(served: ServerProcess) -> None:
     first = login(served, "rita").json()
     refreshed = httpx.post(
-        f"{served.base_url}/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=30
-    )
-    reused = httpx.post(
         f"{served.base_url}/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=30
     )
     assert refreshed.status_code == 200, refreshed.text
     new = bearer(refreshed.json()["access_token"])
     me = httpx.get(f"{served.base_url}/api/v1/auth/me", headers=new, timeout=30)
 
-    out = httpx.post(f"{served.base_url}/api/v1/auth/logout", headers=new, timeout=30)
+    copied = httpx.post(
+        f"{served.base_url}/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}, timeout=30
+    )
     after = httpx.get(f"{served.base_url}/api/v1/lots", headers=new, timeout=30)
 
-    assert_problem(reused, 401)
-    assert me.json()["username"] == "rita"
-    assert me.json()["session_id"] == first["session_id"]
+    assert (me.json()["username"], me.json()["session_id"]) == ("rita", first["session_id"])
+    assert_problem(copied, 401)
+    assert_problem(after, 401)  # the copy ended the session for its owner too: they sign in again
+    details = [e["detail"] for e in security_events(served, principal="rita", kind="token-refused")]
+    assert f"refresh reused session={first['session_id']} ended" in details
+
+
+def test_logout_ends_the_session_at_once(served: ServerProcess) -> None:
+    token = signed_in(served, "rita")
+    before = httpx.get(f"{served.base_url}/api/v1/lots", headers=token, timeout=30)
+
+    out = httpx.post(f"{served.base_url}/api/v1/auth/logout", headers=token, timeout=30)
+    after = httpx.get(f"{served.base_url}/api/v1/lots", headers=token, timeout=30)
+
+    assert before.status_code == 200
     assert out.status_code == 204
-    assert assert_problem(after, 401)
+    assert_problem(after, 401)
     assert 'error="invalid_token"' in after.headers["www-authenticate"]
-    kinds = {e["kind"] for e in security_events(served, principal="rita")}
-    assert {"login-ok", "token-refreshed", "token-revoked"} <= kinds
+    assert "token-revoked" in {e["kind"] for e in security_events(served, principal="rita")}
 
 
 def test_a_key_the_administrator_revokes_stops_at_once_and_a_rotated_one_overlaps(
@@ -266,3 +276,37 @@ def test_sign_ins_beyond_the_limit_answer_429_with_retry_after_and_are_logged(st
     assert "too many requests" in limited["detail"]
     kinds = [e["kind"] for e in security_events(strict, principal="olu")]
     assert "rate-limited" in kinds
+
+
+@pytest.fixture
+def throttled(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server that lets each principal make three requests at once, then one a second."""
+    env = {"MES_RATE_PER_SECOND": "1", "MES_RATE_BURST": "3"}
+    with running_server("sqlite", tmp_path, env_extra=env, setup=with_people) as server:
+        yield server
+
+
+def test_requests_beyond_a_principals_rate_answer_429_with_retry_after_and_are_logged(
+    throttled: ServerProcess,
+) -> None:
+    with httpx.Client(base_url=throttled.base_url, timeout=30, headers=throttled.headers) as machine:
+        answers = [machine.get("/api/v1/lots") for _ in range(4)]
+    other = httpx.get(f"{throttled.base_url}/api/v1/lots", headers=signed_in(throttled, "olu"), timeout=30)
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert_problem(answers[-1], 429)
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert other.status_code == 200  # another principal has a bucket of its own
+    logged = [e for e in security_events(throttled, kind="rate-limited") if e["principal"] == "e2e-qa-0042"]
+    assert logged[0]["detail"] == "route=GET /api/v1/lots"
+
+
+def test_without_a_credentials_key_enrolling_a_second_factor_is_503_saying_what_to_set(tmp_path: Path) -> None:
+    with running_server("sqlite", tmp_path, setup=with_people) as server:
+        answer = httpx.post(
+            f"{server.base_url}/api/v1/auth/mfa/enrolment", json={"username": "quinn", "password": PASSWORD}, timeout=30
+        )
+        fail_if_the_server_failed(server, "during this test")
+
+    problem = assert_problem(answer, 503)
+    assert "MES_CREDENTIALS_KEY" in problem["detail"]

@@ -48,6 +48,14 @@ def trusting(certs: DevCertificates, *, with_client_cert: bool = False) -> ssl.S
     return context
 
 
+def mutual_tls(certs: DevCertificates) -> tuple[str, ...]:
+    """`mes serve`'s options for TLS that asks clients for a certificate from the development CA."""
+    return (
+        *("--tls-cert", str(certs.server_cert), "--tls-key", str(certs.server_key)),
+        *("--tls-client-ca", str(certs.ca)),
+    )
+
+
 @contextmanager
 def https_server(folder: Path, verify: ssl.SSLContext, *options: str) -> Iterator[ServerProcess]:
     """`mes serve` with these TLS options in `folder`, once it answers over HTTPS; stopped afterwards."""
@@ -98,10 +106,7 @@ def test_serve_over_tls_answers_a_client_that_trusts_the_ca_and_sends_hsts(
 def test_mutual_tls_serves_only_clients_with_a_certificate_from_the_ca(
     tmp_path: Path, certificates: DevCertificates
 ) -> None:
-    options = (
-        *("--tls-cert", str(certificates.server_cert), "--tls-key", str(certificates.server_key)),
-        *("--tls-client-ca", str(certificates.ca)),
-    )
+    options = mutual_tls(certificates)
     with https_server(tmp_path, trusting(certificates, with_client_cert=True), *options) as server:
         with httpx.Client(base_url=server.base_url, verify=trusting(certificates, with_client_cert=True)) as client:
             response = client.get("/api/v1/health")
@@ -185,10 +190,7 @@ def test_mutual_tls_signs_a_client_certificate_in_as_the_machine_account_it_name
 ) -> None:
     made = mes(tmp_path, "users", "add", DEV_CLIENT, "--machine", "--role", "integration")
     assert made.returncode == 0, made.stderr
-    options = (
-        *("--tls-cert", str(certificates.server_cert), "--tls-key", str(certificates.server_key)),
-        *("--tls-client-ca", str(certificates.ca)),
-    )
+    options = mutual_tls(certificates)
     verify = trusting(certificates, with_client_cert=True)
     with (
         https_server(tmp_path, verify, *options) as server,
@@ -207,10 +209,7 @@ def test_mutual_tls_signs_a_client_certificate_in_as_the_machine_account_it_name
 def test_a_client_certificate_naming_no_machine_account_is_refused_and_logged(
     tmp_path: Path, certificates: DevCertificates
 ) -> None:
-    options = (
-        *("--tls-cert", str(certificates.server_cert), "--tls-key", str(certificates.server_key)),
-        *("--tls-client-ca", str(certificates.ca)),
-    )
+    options = mutual_tls(certificates)
     verify = trusting(certificates, with_client_cert=True)
     with (
         https_server(tmp_path, verify, *options) as server,

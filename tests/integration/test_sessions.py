@@ -216,7 +216,7 @@ def test_a_session_in_use_does_not_go_idle(runtime: Runtime, settings: Settings,
         sessions.session(tokens.access_token)
 
 
-def test_a_refresh_gives_new_tokens_and_the_old_refresh_token_works_once(
+def test_a_refresh_gives_new_tokens_and_the_old_refresh_token_used_again_ends_the_session(
     runtime: Runtime, settings: Settings, clock: SteppingClock
 ) -> None:
     person(runtime, settings)
@@ -225,21 +225,24 @@ def test_a_refresh_gives_new_tokens_and_the_old_refresh_token_works_once(
     clock.current += timedelta(minutes=10)
 
     second = sessions.refresh(first.refresh_token, CLIENT)
+    assert sessions.session(second.access_token).username == "olu"
     with pytest.raises(SessionRefusedError) as reused:
-        sessions.refresh(first.refresh_token, CLIENT)
+        sessions.refresh(first.refresh_token, CLIENT)  # a copy of the replaced token: RFC 9700 §4.14.2
 
     assert second.session_id == first.session_id
     assert {second.access_token, second.refresh_token}.isdisjoint({first.access_token, first.refresh_token})
     assert second.expires_at > first.expires_at
-    assert sessions.session(second.access_token).username == "olu"
-    with pytest.raises(SessionRefusedError):
-        sessions.session(first.access_token)
-    assert reused.value.kind == "unknown"
+    assert (reused.value.kind, reused.value.session_id) == ("reused", first.session_id)
+    with pytest.raises(SessionRefusedError, match="revoked"):
+        sessions.session(second.access_token)
+    with pytest.raises(SessionRefusedError, match="revoked"):
+        sessions.refresh(second.refresh_token, CLIENT)
     (row,) = session_rows(settings)
     assert (row["access_hash"], row["refresh_hash"]) == (sha256(second.access_token), sha256(second.refresh_token))
-    assert kinds(settings) == [SecurityKind.LOGIN_OK, SecurityKind.TOKEN_REFRESHED, SecurityKind.TOKEN_REFUSED]
-    refreshed = security_log(settings)[1]
+    assert kinds(settings)[:3] == [SecurityKind.LOGIN_OK, SecurityKind.TOKEN_REFRESHED, SecurityKind.TOKEN_REFUSED]
+    refreshed, ended = security_log(settings)[1:3]
     assert (refreshed.principal, refreshed.client, refreshed.detail) == ("olu", CLIENT, f"session={first.session_id}")
+    assert (ended.principal, ended.detail) == ("olu", f"refresh reused session={first.session_id} ended")
     assert_never_logged(settings, *_secrets(first), *_secrets(second))
 
 
