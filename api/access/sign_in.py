@@ -124,7 +124,8 @@ async def _within_sign_in_rate(access: Access, request: Request[Any, Any, Any], 
         access.sign_in_clients.wait_s(client) if client else 0,
     )
     if wait := max(waits):
-        event = SecurityEvent(access.sessions.now(), SecurityKind.RATE_LIMITED, username, client, request.url.path)
+        route = f"route={request.method} {request.url.path}"
+        event = SecurityEvent(access.sessions.now(), SecurityKind.RATE_LIMITED, username, client, route)
         await asyncio.to_thread(access.log.record, event)
         raise RateLimitedError(wait)
 
