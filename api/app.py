@@ -89,8 +89,8 @@ def create_app(
     """The application with every capability given (all of them unless a test says otherwise),
     on the settings' stores (a test may hand in a read store of its own).
 
-    `unauthenticated_as` is for the benchmark's baseline only (authentication off): every request
-    then acts as that account. Nothing in the settings or the command line reaches it.
+    `unauthenticated_as` is for the benchmark's baseline only: no access guard at all, and every
+    request acts as that account. Nothing in the settings or the command line reaches it.
     """
     command_roles = {command: roles for c in capabilities for command, roles in c.command_roles.items()}
     runtime = build_runtime(settings, handlers=join(c.handlers for c in capabilities), command_roles=command_roles)
@@ -104,7 +104,7 @@ def create_app(
     runtime.bus.on_commit.append(supervisor.notify)
     views = ReadModels(runtime.app, read_store, supervisor.advanced, tuple(supervisor.names), supervisor.failing)
     access = build_access(runtime.bus, runtime.directory, settings)
-    gate = Gate(access, anonymous=Caller(unauthenticated_as) if unauthenticated_as else None)
+    gate = Gate(access)
 
     def startup() -> None:
         if run_projections:
@@ -133,9 +133,15 @@ def create_app(
     app = Litestar(
         route_handlers=[api, api_index, docs_assets],
         dependencies={"index": _provide(api_index_of([p for c in capabilities for p in c.parts]))},
-        state=State({"bus": runtime.bus, "time_window": settings.business_time_window}),  # for the body checks
+        state=State(
+            {
+                "bus": runtime.bus,  # for the body checks
+                "time_window": settings.business_time_window,
+                "unguarded_caller": Caller(unauthenticated_as) if unauthenticated_as else None,
+            }
+        ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        guards=[gate],
+        middleware=[gate.middleware] if unauthenticated_as is None else [],
         before_request=refuse_nul,
         after_request=strict_transport_security if https else None,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

@@ -1,5 +1,6 @@
-"""The API in a process of its own, with authentication on (as `mes serve`) or off: the baseline
-that says what the access guard costs on the write path. Never a way to serve a plant.
+"""The API in a process of its own, projections off, with the access guard (as `mes serve`) or
+without it: the baseline that says what authentication and the permission check cost on the
+write path. Never a way to serve a plant.
 
 Run: `python -m bench.app_server --port N [--open]` on MES_DATABASE_URL.
 """
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--open", action="store_true", help="no authentication: every request acts as one account")
     args = parser.parse_args(argv)
     configure_logging("WARNING")
-    app = create_app(Settings.from_env(), unauthenticated_as=OPEN_ACCOUNT if args.open else None)
+    app = create_app(Settings.from_env(), run_projections=False, unauthenticated_as=OPEN_ACCOUNT if args.open else None)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, loop="uvloop", http="httptools")
     return 0
 

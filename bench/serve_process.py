@@ -37,12 +37,19 @@ class ServeProcess:
     until it answers, and stops it by its pid."""
 
     def __init__(
-        self, settings: Settings, port: int, *, projections: bool = True, module: Sequence[str] = ("api.cli", "serve")
+        self,
+        settings: Settings,
+        port: int,
+        *,
+        projections: bool = True,
+        module: Sequence[str] = ("api.cli", "serve"),
+        env: dict[str, str] | None = None,
     ) -> None:
         env = {
             **os.environ,
             "MES_DATABASE_URL": settings.database_url,
             "MES_ADMIN_DATABASE_URL": settings.admin_database_url,
+            **(env or {}),
         }
         command = [sys.executable, "-m", *module, "--port", str(port)]
         if module[0] == "api.cli":

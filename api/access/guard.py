@@ -1,18 +1,22 @@
-"""The guard every route passes: who is calling (bearer token or API key), within their rate, with
-a role the route's permission allows. Default deny: a route without a declared permission is refused.
+"""The gate every route passes: who is calling (bearer token, API key or client certificate),
+within their rate, with a role the route's permission allows. Default deny: a route without a
+declared permission is refused.
 
-The first check of a credential reads the store (in a worker thread); the answer is kept for a
-second, so the write path pays a dictionary lookup per request.
+It is an ASGI middleware on every route (after routing, so the route's template is known), reading
+the raw scope: a litestar guard would copy the route handler on every request, and the write path
+pays for each microsecond here. The first check of a credential reads the store (in a worker
+thread); the answer is kept for a second, so a request pays a dictionary lookup.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.access.services import Access
 from api.caller import CALLER
@@ -33,27 +37,44 @@ def bearer(header: str | None) -> str | None:
     return credential.strip() or None if scheme.lower() == "bearer" else None
 
 
-def client_certificates(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
+def authorization(scope: Scope) -> str | None:
+    """The Authorization header, read from the scope's raw headers."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+def client_certificates(scope: Scope) -> list[str]:
     """The client certificate chain the TLS handshake verified (mutual TLS), as PEM; empty if none."""
-    extensions: Any = connection.scope.get("extensions") or {}
+    extensions: Any = scope.get("extensions") or {}
     chain: list[str] = (extensions.get("tls") or {}).get("client_cert_chain") or []
     return chain
 
 
-def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    return connection.client.host if connection.client else None
+def client_address(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
 
 
 @dataclass
 class Gate:
-    """The app-wide guard; `routes` is filled by the composition root once the app's routes exist."""
+    """The app-wide check; `routes` is filled by the composition root once the app's routes exist."""
 
     access: Access
     routes: dict[str, Permission | None] = field(default_factory=dict)
-    anonymous: Caller | None = None  # the benchmark's baseline only: every request acts as this
 
-    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        scope = connection.scope
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """The ASGI middleware that checks each HTTP request before its route runs."""
+
+        async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP:
+                await self.check(scope)
+            await app(scope, receive, send)
+
+        return gate
+
+    async def check(self, scope: Scope) -> None:
         method = scope["method"]  # type: ignore[typeddict-item]
         if method == "OPTIONS":
             return
@@ -62,27 +83,23 @@ class Gate:
         permission = self.routes.get(route)
         if (permission is not None and permission.public) or (permission is None and template.startswith(DOCS_PATH)):
             return
-        caller = self.anonymous or await self._caller(connection)
-        access = self.access
-        if wait := access.requests.wait_s(caller.account.username):
-            await self._log(SecurityKind.RATE_LIMITED, caller.account.username, connection, route)
+        caller = await self._caller(scope)
+        username = caller.account.username
+        if wait := self.access.requests.wait_s(username):
+            await self._log(SecurityKind.RATE_LIMITED, username, scope, route)
             raise RateLimitedError(wait)
         if permission is None or not permission.allows(caller.account.roles):
-            await self._log(SecurityKind.PERMISSION_DENIED, caller.account.username, connection, route)
-            why = (
-                "no permission is declared for it"
-                if permission is None
-                else f"it needs the permission {permission.name}"
-            )
-            msg = f"{caller.account.username} may not call {route}: {why}"
+            await self._log(SecurityKind.PERMISSION_DENIED, username, scope, route)
+            why = "no permission is declared for it" if permission is None else f"it needs {permission.name}"
+            msg = f"{username} may not call {route}: {why}"
             raise PermissionDeniedError(msg)
-        connection.state[CALLER] = caller
+        scope["state"][CALLER] = caller
 
-    async def _caller(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
-        credential = bearer(connection.headers.get("authorization"))
+    async def _caller(self, scope: Scope) -> Caller:
+        credential = bearer(authorization(scope))
         authenticator = self.access.authenticator
-        if credential is None and (chain := client_certificates(connection)):
-            return authenticator.kept(chain[0]) or await self._by_certificate(chain[0], connection)
+        if credential is None and (chain := client_certificates(scope)):
+            return authenticator.kept(chain[0]) or await self._by_certificate(chain[0], scope)
         if credential is None:
             msg = "this route needs credentials: Authorization: Bearer <token or API key>"
             raise AuthenticationRequiredError(msg, invalid=False)
@@ -90,23 +107,19 @@ class Gate:
         if kept is not None:
             return kept
         try:
-            return await asyncio.to_thread(authenticator.authenticate, credential, client_of(connection))
+            return await asyncio.to_thread(authenticator.authenticate, credential, client_address(scope))
         except AuthenticationError:
             msg = "the credentials are not valid (expired, revoked or unknown): sign in again or use a current key"
             raise AuthenticationRequiredError(msg, invalid=True) from None
 
-    async def _by_certificate(self, pem: str, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
-        authenticator = self.access.authenticator
+    async def _by_certificate(self, pem: str, scope: Scope) -> Caller:
+        authenticate: Callable[..., Caller] = self.access.authenticator.authenticate_certificate
         try:
-            return await asyncio.to_thread(
-                authenticator.authenticate_certificate, common_name(pem), pem, client_of(connection)
-            )
+            return await asyncio.to_thread(authenticate, common_name(pem), pem, client_address(scope))
         except AuthenticationError:
             msg = "the client certificate names no enabled machine account"
             raise AuthenticationRequiredError(msg, invalid=True) from None
 
-    async def _log(
-        self, kind: SecurityKind, principal: str, connection: ASGIConnection[Any, Any, Any, Any], route: str
-    ) -> None:
-        event = SecurityEvent(self.access.sessions.now(), kind, principal, client_of(connection), f"route={route}")
+    async def _log(self, kind: SecurityKind, principal: str, scope: Scope, route: str) -> None:
+        event = SecurityEvent(self.access.sessions.now(), kind, principal, client_address(scope), f"route={route}")
         await asyncio.to_thread(self.access.log.record, event)

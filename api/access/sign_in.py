@@ -18,7 +18,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.access.guard import client_of
+from api.access.guard import client_address
 from api.access.services import Access
 from api.caller import caller_of
 from api.problems import AuthenticationRequiredError, RateLimitedError, error_responses, problem
@@ -118,7 +118,7 @@ def _tokens(tokens: Tokens, now: datetime) -> Response[Any]:
 
 async def _within_sign_in_rate(access: Access, request: Request[Any, Any, Any], username: str | None) -> None:
     """Sign-ins are limited per username named and per client address (ten times as many)."""
-    client = client_of(request)
+    client = client_address(request.scope)
     waits = (
         access.sign_ins.wait_s(username) if username else 0,
         access.sign_in_clients.wait_s(client) if client else 0,
@@ -136,7 +136,11 @@ async def _signed_in(access: Access, request: Request[Any, Any, Any], username: 
         await asyncio.to_thread(access.sign_in.check_password, username, password)
     except SignInRefusedError as refused:
         event = SecurityEvent(
-            access.sessions.now(), SecurityKind.LOGIN_FAILED, username, client_of(request), f"reason={refused.kind}"
+            access.sessions.now(),
+            SecurityKind.LOGIN_FAILED,
+            username,
+            client_address(request.scope),
+            f"reason={refused.kind}",
         )
         await asyncio.to_thread(access.log.record, event)
         raise AuthenticationRequiredError(refused.public, invalid=False) from None
@@ -152,7 +156,7 @@ async def login(
     await _within_sign_in_rate(access, request, data.username)
     try:
         tokens = await asyncio.to_thread(
-            access.sessions.login, data.username, data.password, data.totp, client_of(request)
+            access.sessions.login, data.username, data.password, data.totp, client_address(request.scope)
         )
     except SignInRefusedError as refused:
         raise AuthenticationRequiredError(refused.public, invalid=False) from None
@@ -167,7 +171,7 @@ async def refresh(
     the password again."""
     await _within_sign_in_rate(access, request, None)
     try:
-        tokens = await asyncio.to_thread(access.sessions.refresh, data.refresh_token, client_of(request))
+        tokens = await asyncio.to_thread(access.sessions.refresh, data.refresh_token, client_address(request.scope))
     except SessionRefusedError as refused:
         if refused.session_id:  # a copied refresh token ended its session
             access.authenticator.forget(session_id=refused.session_id)
@@ -182,7 +186,9 @@ async def logout(request: Request[Any, Any, Any], access: NamedDependency[Access
     caller = caller_of(request)
     if caller.session_id is None:
         return problem(request, 409, "not-a-session", "Not a session", "an API key is revoked by an administrator")
-    await asyncio.to_thread(access.sessions.logout, caller.session_id, caller.account.username, client_of(request))
+    await asyncio.to_thread(
+        access.sessions.logout, caller.session_id, caller.account.username, client_address(request.scope)
+    )
     access.authenticator.forget(session_id=caller.session_id)
     return Response(content=None, status_code=204, headers=NO_STORE)
 
