@@ -63,6 +63,9 @@ class Gate:
 
     access: Access
     routes: dict[str, Permission | None] = field(default_factory=dict)
+    # One check of a credential at a time: when its kept answer lapses, the requests that arrive
+    # together (64 clients of one machine) wait for one read of the store, not one each.
+    _checking: dict[str, asyncio.Future[Caller]] = field(default_factory=dict)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """The ASGI middleware that checks each HTTP request before its route runs."""
@@ -106,8 +109,15 @@ class Gate:
         kept = authenticator.kept(credential)
         if kept is not None:
             return kept
+        checking = self._checking.get(credential)
+        if checking is None:
+            checking = asyncio.ensure_future(
+                asyncio.to_thread(authenticator.authenticate, credential, client_address(scope))
+            )
+            self._checking[credential] = checking
+            checking.add_done_callback(lambda _: self._checking.pop(credential, None))
         try:
-            return await asyncio.to_thread(authenticator.authenticate, credential, client_address(scope))
+            return await asyncio.shield(checking)
         except AuthenticationError:
             msg = "the credentials are not valid (expired, revoked or unknown): sign in again or use a current key"
             raise AuthenticationRequiredError(msg, invalid=True) from None
