@@ -9,12 +9,13 @@ from __future__ import annotations
 from api.access import CAPABILITY as ACCESS
 from api.capability import Capability
 from api.command_routes import CommandRoute
+from api.performance import CAPABILITY as PERFORMANCE
 from api.traceability import CAPABILITY as TRACEABILITY
 from application.access.policy import CommandRoles
 from application.handlers import HandlerRegistry, join
 from projections.runner import ReadModelProjection
 
-CAPABILITIES: tuple[Capability, ...] = (TRACEABILITY, ACCESS)
+CAPABILITIES: tuple[Capability, ...] = (TRACEABILITY, PERFORMANCE, ACCESS)
 
 HANDLERS: HandlerRegistry = join(c.handlers for c in CAPABILITIES)
 COMMAND_ROLES: CommandRoles = {command: roles for c in CAPABILITIES for command, roles in c.command_roles.items()}

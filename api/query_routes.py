@@ -61,9 +61,15 @@ def moment_of(text: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        error = {"key": name, "message": "is not a date-time (ISO 8601)", "source": "query"}
-        raise ValidationException(detail=f"invalid value for {name}", extra=[error]) from None
+        raise invalid_query(name, "is not a date-time (ISO 8601)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def invalid_query(name: str, message: str) -> ValidationException:
+    """A 422 naming a query parameter, as the API names any invalid field."""
+    return ValidationException(
+        detail=f"invalid value for {name}", extra=[{"key": name, "message": message, "source": "query"}]
+    )
 
 
 Views = NamedDependency[ReadModels]

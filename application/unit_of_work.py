@@ -86,6 +86,11 @@ class Scope:
             raise NotFoundError(record_name(kind), key)
         return aggregate
 
+    def find(self, kind: type[A], key: str) -> A | None:
+        """The aggregate of this kind with this business key, if there is one."""
+        aggregate = self._load(kind.create_id(key))
+        return aggregate if isinstance(aggregate, kind) else None
+
     def ensure_new(self, kind: type[Aggregate], key: str) -> None:
         """Refuses to create a second aggregate under a business key (ids derive from the keys)."""
         if self._load(kind.create_id(key)) is not None:

@@ -143,3 +143,13 @@ class PasswordPolicyError(DomainError):
     """A new password the plant's password policy refuses (too like the username, too repetitive)."""
 
     rule = "password-policy"
+
+
+class IllegalStateCommandError(DomainError):
+    """A PackML command the equipment's current state does not take (ISA-TR88.00.02)."""
+
+    rule = "packml-transition"
+
+    def __init__(self, equipment_code: str, command: str, state: str) -> None:
+        super().__init__(f"equipment {equipment_code!r} is {state}: it does not take the command {command}")
+        self.state = state

@@ -31,3 +31,8 @@ def work_order_id(order_number: str) -> UUID:
 @lru_cache(maxsize=65536)
 def principal_id(username: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"principal:{username}")
+
+
+@lru_cache(maxsize=65536)
+def equipment_day_id(key: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"equipment-day:{key}")

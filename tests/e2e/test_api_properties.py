@@ -8,9 +8,11 @@ answer is below 500, every 4xx is problem+json, and nothing reaches the server's
 Every check schemathesis has runs on every answer (`call_and_validate`): status codes, content types
 and bodies as documented, schema-valid requests accepted and schema-invalid ones refused.
 
-The document is taken as the server gives it, with two changes, each for what a JSON schema cannot
+The document is taken as the server gives it, with these changes, each for what a JSON schema cannot
 state: `occurred_at` must lie within the business-time window around the server's clock (a year back
-to five minutes ahead), so generated times are pinned to yesterday; `cursor` is valid only as the
+to five minutes ahead), so generated times are pinned to yesterday; a `from`-`to` range must run
+forward and span at most a year, so `from` is pinned to yesterday morning and `to` to its
+afternoon; `cursor` is valid only as the
 server made it (an opaque key of a page's last item), so it is left out (paging is tested in
 test_api_queries.py and test_api_shape.py); and so is `min_position` (a position ahead waits 5 s
 for its 503, tested in test_api_errors.py).
@@ -100,7 +102,7 @@ def known_codes(fuzzed_server: ServerProcess) -> dict[str, list[str]]:
         name: sorted({getattr(s.command, f) for s in steps for f in names if getattr(s.command, f, None)})
         for name, names in fields.items()
     }
-    return known | {"username": [TARGET], "prefix": ["0badcafe"]}
+    return known | {"equipment_code": known["code"], "username": [TARGET], "prefix": ["0badcafe"]}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +121,14 @@ def sharpened(document: dict[str, Any]) -> dict[str, Any]:
         ]
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     plausible = {"type": "string", "format": "date-time", "pattern": f"^{yesterday}T[01][0-9]:[0-5][0-9]:[0-5][0-9]Z$"}
+    # A time range must run forward and span at most a year: `from` is pinned to yesterday's first
+    # half, `to` to its second half.
+    halves = {"from": "[01][0-1]", "to": "1[2-9]"}
+    for operation in (op for path in document["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] in halves and parameter.get("schema", {}).get("format") == "date-time":
+                hours = halves[parameter["name"]]
+                parameter["schema"] = {"type": "string", "pattern": f"^{yesterday}T{hours}:[0-5][0-9]:[0-5][0-9]Z$"}
     for name, component in document["components"]["schemas"].items():
         if name.endswith("Request") and "occurred_at" in component.get("properties", {}):
             component["properties"]["occurred_at"] = {"oneOf": [plausible, {"type": "null"}]}

@@ -1,0 +1,23 @@
+"""Performance over HTTP: what each machine is doing (PackML states and modes)."""
+
+from __future__ import annotations
+
+from api.capability import Capability
+from api.operations import API_PATH
+from api.performance import states
+from application.access.policy import READ
+from application.performance import COMMAND_ROLES, HANDLERS
+from projections.performance import PROJECTIONS
+
+PERMISSIONS = {f"GET {API_PATH}/equipment/{{equipment_code}}/states": READ}
+
+CAPABILITY = Capability(
+    name="performance",
+    handlers=HANDLERS,
+    command_routes=states.ROUTES,
+    query_routes=(states.equipment_states,),
+    projections=PROJECTIONS,
+    tags=(states.TAG,),
+    command_roles=COMMAND_ROLES,
+    permissions=PERMISSIONS,
+)

@@ -1,0 +1,8 @@
+"""Performance's read models: each equipment's state and mode timelines."""
+
+from __future__ import annotations
+
+from projections.performance.states import StatesProjection
+from projections.runner import ReadModelProjection
+
+PROJECTIONS: tuple[type[ReadModelProjection], ...] = (StatesProjection,)

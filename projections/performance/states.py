@@ -1,0 +1,113 @@
+"""The state and mode timelines: every change of every equipment, placed by its source time.
+
+An observation that arrives late (a connector's backlog) lands where its time says, so an interval
+is always from one change to the next in time, whatever order they were recorded in. Each day's
+opening state is a row too (kind `opened`), so a range that starts in a quiet spell knows the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from domain.equipment_day import EquipmentDay
+from projections.runner import ReadModelProjection, Recorded, applies, utc_text
+from projections.store import ReadStore, Tx
+
+STATE_COLUMNS = ("equipment_code", "at", "position", "state", "kind", "in_model", "command", "raw_code", "actor_id")
+MODE_COLUMNS = ("equipment_code", "at", "position", "mode", "actor_id")
+
+
+class StatesProjection(ReadModelProjection):
+    name = "equipment_states"
+    tables = ("rm_equipment_states", "rm_equipment_modes")
+
+    def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        self.states: list[tuple[Any, ...]] = []
+        self.modes: list[tuple[Any, ...]] = []
+
+    def finish(self, tx: Tx) -> None:
+        for table, columns, rows in (
+            ("rm_equipment_states", STATE_COLUMNS, self.states),
+            ("rm_equipment_modes", MODE_COLUMNS, self.modes),
+        ):
+            tx.executemany(
+                f"INSERT INTO {self.t[table]} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
+                rows,
+            )
+
+    def _state(self, r: Recorded, state: str, kind: str, *, in_model: bool = True, **more: Any) -> None:
+        e = r.event
+        self.states.append(
+            (
+                e.equipment_code,
+                r.at,
+                r.position,
+                state,
+                kind,
+                in_model,
+                more.get("command"),
+                more.get("raw_code"),
+                e.provenance.actor.id,
+            )
+        )
+
+    @applies(EquipmentDay.Opened)
+    def opened(self, r: Recorded) -> None:
+        e = r.event
+        day_start = utc_text(datetime(e.day.year, e.day.month, e.day.day, tzinfo=UTC))
+        self.states.append(
+            (e.equipment_code, day_start, r.position, str(e.state), "opened", True, None, None, e.provenance.actor.id)
+        )
+        self.modes.append((e.equipment_code, day_start, r.position, str(e.mode), e.provenance.actor.id))
+
+    @applies(EquipmentDay.StateObserved)
+    def observed(self, r: Recorded) -> None:
+        e = r.event
+        self._state(r, str(e.state), "observed", in_model=e.in_model, raw_code=e.raw_code)
+
+    @applies(EquipmentDay.StateCommanded)
+    def commanded(self, r: Recorded) -> None:
+        e = r.event
+        self._state(r, str(e.state), "commanded", command=str(e.command))
+
+    @applies(EquipmentDay.ModeSet)
+    def mode_set(self, r: Recorded) -> None:
+        e = r.event
+        self.modes.append((e.equipment_code, r.at, r.position, str(e.mode), e.provenance.actor.id))
+
+
+class Interval(NamedTuple):
+    """One stretch of time in one state (or mode), clipped to the range asked for."""
+
+    start: datetime
+    end: datetime
+    value: str
+    in_model: bool
+    kind: str  # how it began: observed, commanded, or opened (the day began in it)
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def timeline(store: ReadStore, table: str, column: str, code: str, since: datetime, until: datetime) -> list[Interval]:
+    """The equipment's intervals in [since, until): the change in force at `since`, then each change
+    before `until`, by source time. A day opening in the state the last one left is no change."""
+    extra = ", in_model, kind" if table == "rm_equipment_states" else ", TRUE AS in_model, 'set' AS kind"
+    select = f"SELECT at, {column} AS value{extra} FROM {table} WHERE equipment_code = ?"  # noqa: S608
+    with store.reader() as tx:
+        before = tx.execute(f"{select} AND at <= ? ORDER BY at DESC, position DESC LIMIT 1", (code, utc_text(since)))
+        changes = tx.execute(
+            f"{select} AND at > ? AND at < ? ORDER BY at, position", (code, utc_text(since), utc_text(until))
+        )
+    intervals: list[Interval] = []
+    for row in [*before, *changes]:
+        start = max(_moment(row["at"]), since)
+        if intervals and intervals[-1].value == row["value"] and row["kind"] == "opened":
+            continue  # the same state, carried over midnight
+        if intervals:
+            intervals[-1] = intervals[-1]._replace(end=start)
+        intervals.append(Interval(start, until, str(row["value"]), bool(row["in_model"]), str(row["kind"])))
+    return [i for i in intervals if i.end > i.start]

@@ -1,0 +1,83 @@
+"""Equipment states through a real `mes serve` on both stores: observations placed by source time
+(late ones too), PackML commands refused with 409 naming the state, modes, and the timelines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.builders import Plant
+from tests.e2e.conftest import Api, assert_problem
+
+HOUR = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+
+
+def at(minutes: float) -> str:
+    return (HOUR + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+def observe(api: Api, code: str, state: str, minutes: float, **more: Any) -> dict[str, Any]:
+    answer = api.post(f"/api/v1/equipment/{code}/observed-states", {"state": state, "occurred_at": at(minutes), **more})
+    assert answer.status_code == 202, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_states_reported_out_of_order_make_one_timeline_by_source_time(api: Api, plant: Plant) -> None:
+    observe(api, plant.filler, "Idle", 0)
+    observe(api, plant.filler, "Starting", 10)
+    observe(api, plant.filler, "Held", 40)
+    late = observe(api, plant.filler, "Execute", 15, raw_code="6")  # a connector's backlog, sent late
+    api.post(f"/api/v1/equipment/{plant.filler}/mode", {"mode": "Changeover", "occurred_at": at(30)})
+
+    timeline = api.read(
+        f"/api/v1/equipment/{plant.filler}/states",
+        **{"from": at(5), "to": at(60), "min_position": late["position"] + 1},
+    )
+
+    assert [(s["start"], s["end"], s["value"]) for s in timeline["states"]] == [
+        (at(5), at(10), "Idle"),
+        (at(10), at(15), "Starting"),
+        (at(15), at(40), "Execute"),
+        (at(40), at(60), "Held"),
+    ]
+    assert [s["in_model"] for s in timeline["states"]] == [True, True, True, False]  # Execute -> Held skips Holding
+    assert [(m["start"], m["value"]) for m in timeline["modes"]] == [(at(5), "Production"), (at(30), "Changeover")]
+
+
+def test_a_command_packml_has_no_transition_for_is_409_naming_the_current_state(api: Api, plant: Plant) -> None:
+    observe(api, plant.mixer, "Held", -1)
+
+    refused = api.post(f"/api/v1/equipment/{plant.mixer}/state-commands", {"command": "Start"})
+    unheld = api.post(f"/api/v1/equipment/{plant.mixer}/state-commands", {"command": "Unhold"})
+
+    problem = assert_problem(refused, 409)
+    assert problem["rule"] == "packml-transition"
+    assert "is Held" in problem["detail"]
+    assert unheld.status_code == 202, unheld.text
+    assert unheld.json()["result"]["state"] == "Unholding"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "2026-11-29T10:00:00Z", "to": "2026-11-29T09:00:00Z"}, "from"),
+        ({"from": "2024-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "to"),
+        ({"from": "-37"}, "from"),
+    ],
+)
+def test_a_bad_range_is_422_naming_the_field(api: Api, plant: Plant, query: dict[str, str], field: str) -> None:
+    answer = api.get(f"/api/v1/equipment/{plant.filler}/states", **query)
+
+    problem = assert_problem(answer, 422)
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+def test_states_of_equipment_that_does_not_exist_are_404_and_an_unknown_state_is_422(api: Api, plant: Plant) -> None:
+    missing = api.get("/api/v1/equipment/NO-SUCH-EQUIPMENT/states")
+    unknown = api.post(f"/api/v1/equipment/{plant.filler}/observed-states", {"state": "Sleeping"})
+
+    assert_problem(missing, 404)
+    assert [e["field"] for e in assert_problem(unknown, 422)["errors"]] == ["state"]
