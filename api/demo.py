@@ -205,6 +205,29 @@ def print_summary(client: httpx.Client, position: int, out: TextIO) -> None:
         )
     recall = client.get(f"/api/v1/lots/{RAW_SUGAR_LOT}/genealogy", params={**wait, "direction": "forward"}).json()
     out.write(f"\nWhere sugar lot {RAW_SUGAR_LOT} went (the recall list): {', '.join(recall['lots'])}\n")
+    print_filler(client, wait, out)
+
+
+def print_filler(client: httpx.Client, wait: dict[str, int], out: TextIO) -> None:
+    """The filler's day as its connector reported it: states by source time, and what it made."""
+    now = datetime.now(UTC)
+    span: dict[str, str | int] = {**wait, "from": _text(now - timedelta(days=2)), "to": _text(now)}  # yesterday's
+    timeline = client.get("/api/v1/equipment/FILLER-1/states", params=span).json()
+    counts = client.get("/api/v1/equipment/FILLER-1/counts", params=span).json()
+    out.write("\nFiller FILLER-1, states by the connector's time:\n")
+    changes = [i for i in timeline["states"] if i["kind"] != "opened"]
+    for n, interval in enumerate(changes, start=1):
+        start, end = (datetime.fromisoformat(interval[k].replace("Z", "+00:00")) for k in ("start", "end"))
+        lasted = "since" if n == len(changes) else f"{round((end - start).total_seconds() / 60):>3} min"
+        out.write(f"  {start:%H:%M} {interval['value']:<12} {lasted}\n")
+    for order in counts["orders"]:
+        out.write(
+            f"  made for {order['order_number']}: {order['good']} good, {order['reject']} rejects ({order['source']})\n"
+        )
+
+
+def _text(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def print_people(base: str, out: TextIO) -> None:

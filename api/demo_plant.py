@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from application.commands import AmountIn, Command, QuantityIn
+from application.performance.counts import ReportCounts
+from application.performance.states import ObserveState, SetMode
 from application.traceability.equipment import RegisterEquipment
 from application.traceability.lots import HoldLot, MergeLots, MoveLot, ReceiveLot, ScrapLot, SplitLot
 from application.traceability.materials import ConversionIn, DefineMaterial
@@ -29,6 +31,7 @@ from application.traceability.work_orders import (
     ResumeWorkOrder,
     StartWorkOrder,
 )
+from domain.packml import EquipmentMode, PackMLState
 from domain.values import EquipmentLevel
 
 SITE = "BEV-SPRINGFIELD"
@@ -246,6 +249,11 @@ def produce(
     )
 
 
+def filler(s: ShiftScript, state: PackMLState, minutes: int = 2) -> Step:
+    """What the filler's connector reports: its PackML state."""
+    return s.step(f"filler {state}", ObserveState, minutes=minutes, equipment_code="FILLER-1", state=state)
+
+
 def finish(s: ShiftScript, number: str) -> Iterator[Step]:
     yield s.step(f"complete {number}", CompleteWorkOrder, order_number=number)
     yield s.step(f"close {number}", CloseWorkOrder, order_number=number)
@@ -289,11 +297,17 @@ def shift(start: datetime) -> list[Step]:
         [(10, "Fill", "FILLER-1", "0.05"), (20, "Cap and label", "CAPPER-1", "0.05")],
     )
     steps += [
+        filler(s, PackMLState.STARTING),
+        filler(s, PackMLState.EXECUTE, minutes=1),
         consume(s, "WO-FILL-001", "SYR-0001", q(600, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0450", q(3000, "ea")),
+        filler(s, PackMLState.SUSPENDED),  # starved of bottles for a minute: a micro-stop
+        filler(s, PackMLState.EXECUTE, minutes=1),
         consume(s, "WO-FILL-001", "CAP-24-0210", q(2410, "ea"), operation=20),
         consume(s, "WO-FILL-001", "LBL-24-0099", q(2410, "ea"), operation=20),
+        s.step("filler counts", ReportCounts, equipment_code="FILLER-1", good=2400, reject=10),
         produce(s, "WO-FILL-001", "BTL-OUT-0001", 2400, "ea", scrap=10, operation=20),
+        filler(s, PackMLState.HELD),  # the nozzle drips: a breakdown
         s.step(
             "hold WO-FILL-001",
             HoldWorkOrder,
@@ -301,13 +315,18 @@ def shift(start: datetime) -> list[Step]:
             reason="filler nozzle 7 dripping: maintenance called",
         ),
         s.step("resume WO-FILL-001", ResumeWorkOrder, minutes=25, order_number="WO-FILL-001"),
+        filler(s, PackMLState.EXECUTE, minutes=1),
         consume(s, "WO-FILL-001", "SYR-0001-B", q(400, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0451", q(2000, "ea")),
         consume(s, "WO-FILL-001", "CAP-24-0210", q(2405, "ea"), operation=20),
         consume(s, "WO-FILL-001", "LBL-24-0099", q(2405, "ea"), operation=20),
+        s.step("filler counts", ReportCounts, equipment_code="FILLER-1", good=2400, reject=5),
         produce(s, "WO-FILL-001", "BTL-OUT-0002", 2400, "ea", scrap=5, operation=20),
+        filler(s, PackMLState.COMPLETING),
+        filler(s, PackMLState.COMPLETE, minutes=1),
     ]
     steps += finish(s, "WO-FILL-001")
+    steps.append(s.step("filler changeover", SetMode, equipment_code="FILLER-1", mode=EquipmentMode.CHANGEOVER))
 
     steps += order(
         s,

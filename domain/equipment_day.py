@@ -15,9 +15,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import IllegalStateCommandError
+from domain.errors import CountWindowError, IllegalStateCommandError
 from domain.ids import equipment_day_id
-from domain.packml import COMMANDED, EquipmentMode, PackMLCommand, PackMLState, follows
+from domain.packml import COMMANDED, CountSource, EquipmentMode, PackMLCommand, PackMLState, follows
 from domain.values import Provenance
 
 _AFTER = 1 << 62  # after every recording order: `state_at` counts the changes at the moment itself
@@ -153,6 +153,55 @@ class EquipmentDay(Aggregate):
         provenance: Provenance,
     ) -> None:
         insort(self.states, (provenance.occurred_at, len(self.states), state))
+
+    def report_counts(
+        self,
+        *,
+        good: int,
+        reject: int,
+        since: datetime | None,
+        source: CountSource,
+        order_number: str | None,
+        provenance: Provenance,
+    ) -> None:
+        """Records what the equipment made in a window ending at the business time: good and reject
+        units (a machine's counter deltas, or an operator's report), for an order if it is named."""
+        if since is not None and since >= provenance.occurred_at:
+            msg = f"a count's window must start before it ends ({since.isoformat()} is not)"
+            raise CountWindowError(msg)
+        self._counted(
+            equipment_code=self.equipment_code,
+            good=good,
+            reject=reject,
+            since=since,
+            source=source,
+            order_number=order_number,
+            provenance=provenance,
+        )
+
+    class CountsReported(Aggregate.Event):
+        """Good and reject units made in a window ending at the business time (`since`: its start)."""
+
+        equipment_code: str
+        good: int
+        reject: int
+        since: datetime | None
+        source: CountSource
+        order_number: str | None
+        provenance: Provenance
+
+    @event(CountsReported)
+    def _counted(
+        self,
+        equipment_code: str,
+        good: int,
+        reject: int,
+        since: datetime | None,
+        source: CountSource,
+        order_number: str | None,
+        provenance: Provenance,
+    ) -> None:
+        pass  # counts shape no decision of this record: the read models add them up
 
     def set_mode(self, mode: EquipmentMode, *, provenance: Provenance) -> None:
         """Sets what the equipment should be doing from the given time (it decides whether time

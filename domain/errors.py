@@ -153,3 +153,9 @@ class IllegalStateCommandError(DomainError):
     def __init__(self, equipment_code: str, command: str, state: str) -> None:
         super().__init__(f"equipment {equipment_code!r} is {state}: it does not take the command {command}")
         self.state = state
+
+
+class CountWindowError(DomainError):
+    """A count whose window does not run forward."""
+
+    rule = "count-window"

@@ -57,6 +57,14 @@ class EquipmentMode(StrEnum):
     MANUAL = "Manual"
 
 
+class CountSource(StrEnum):
+    """Where a count comes from: a machine's counters, or an operator's report. Per order one of
+    them is authoritative, so nothing is counted twice."""
+
+    MACHINE = "machine"
+    OPERATOR = "operator"
+
+
 S, C = PackMLState, PackMLCommand
 _NOT_STOPPABLE = {S.STOPPED, S.STOPPING, S.ABORTING, S.ABORTED, S.CLEARING}
 _NOT_ABORTABLE = {S.ABORTING, S.ABORTED}

@@ -1,21 +1,24 @@
-"""Performance over HTTP: what each machine is doing (PackML states and modes)."""
+"""Performance over HTTP: what each machine is doing (PackML states and modes) and what it made."""
 
 from __future__ import annotations
 
 from api.capability import Capability
 from api.operations import API_PATH
-from api.performance import states
+from api.performance import counts, states
 from application.access.policy import READ
 from application.performance import COMMAND_ROLES, HANDLERS
 from projections.performance import PROJECTIONS
 
-PERMISSIONS = {f"GET {API_PATH}/equipment/{{equipment_code}}/states": READ}
+PERMISSIONS = {
+    f"GET {API_PATH}/equipment/{{equipment_code}}/states": READ,
+    f"GET {API_PATH}/equipment/{{equipment_code}}/counts": READ,
+}
 
 CAPABILITY = Capability(
     name="performance",
     handlers=HANDLERS,
-    command_routes=states.ROUTES,
-    query_routes=(states.equipment_states,),
+    command_routes=(*states.ROUTES, *counts.ROUTES),
+    query_routes=(states.equipment_states, counts.equipment_counts),
     projections=PROJECTIONS,
     tags=(states.TAG,),
     command_roles=COMMAND_ROLES,

@@ -16,6 +16,7 @@ from api.validation import KeyPath
 from application.performance.states import CommandState, ObserveState, SetMode
 from domain.errors import NotFoundError
 from projections.performance import states as view
+from projections.status import ReadModels
 from projections.traceability.equipment import get_equipment
 
 TAG = "Equipment states"
@@ -69,6 +70,18 @@ def time_range(since_text: str | None, until_text: str | None, now: datetime) ->
     return since, until
 
 
+async def equipment_range(
+    views: ReadModels, equipment_code: str, from_: str | None, to: str | None, position: int | None, projection: str
+) -> tuple[datetime, datetime]:
+    """The range a query asks about (422 naming a bad bound), once the view has reached `position`
+    and the equipment is known (404 if not)."""
+    since, until = time_range(from_, to, datetime.now(UTC))
+    await views.reached(position, projection)
+    if await asyncio.to_thread(get_equipment, views.store, equipment_code) is None:
+        raise NotFoundError("equipment", equipment_code)
+    return since, until
+
+
 def _views(intervals: list[view.Interval]) -> list[IntervalView]:
     return [IntervalView(i.start, i.end, i.value, i.kind, i.in_model) for i in intervals]
 
@@ -83,10 +96,7 @@ async def equipment_states(
 ) -> StatesView:
     """Each interval in a state and in a mode over the range (default: the last 24 hours), by the
     source's time, wherever a late report was recorded in the log."""
-    since, until = time_range(from_, to, datetime.now(UTC))
-    await views.reached(min_position, view.StatesProjection.name)
-    if await asyncio.to_thread(get_equipment, views.store, equipment_code) is None:
-        raise NotFoundError("equipment", equipment_code)
+    since, until = await equipment_range(views, equipment_code, from_, to, min_position, view.StatesProjection.name)
     states = await asyncio.to_thread(
         view.timeline, views.store, "rm_equipment_states", "state", equipment_code, since, until
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from application.access.policy import CommandRoles, roles
 from application.handlers import join
-from application.performance import states
+from application.performance import counts, states
+from application.performance.counts import ReportCounts
 from application.performance.states import CommandState, ObserveState, SetMode
 from domain.values import Role
 
-HANDLERS = join([states.HANDLERS])
+HANDLERS = join([states.HANDLERS, counts.HANDLERS])
 
 COMMAND_ROLES: CommandRoles = {
     # What a machine says it is doing: its connector (integration), or a person reporting for it.
@@ -20,4 +21,5 @@ COMMAND_ROLES: CommandRoles = {
     CommandState: roles(Role.OPERATOR, Role.SUPERVISOR, Role.MAINTENANCE),
     # The mode decides whether time counts toward OEE: the supervisor's and maintenance's call.
     SetMode: roles(Role.SUPERVISOR, Role.MAINTENANCE, Role.INTEGRATION),
+    ReportCounts: roles(Role.INTEGRATION, Role.OPERATOR, Role.SUPERVISOR),
 }

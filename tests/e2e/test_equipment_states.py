@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import Plant
+from tests.builders import Plant, unique
 from tests.e2e.conftest import Api, assert_problem
 
 HOUR = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
@@ -81,3 +81,58 @@ def test_states_of_equipment_that_does_not_exist_are_404_and_an_unknown_state_is
 
     assert_problem(missing, 404)
     assert [e["field"] for e in assert_problem(unknown, 422)["errors"]] == ["state"]
+
+
+def count(api: Api, code: str, **body: Any) -> dict[str, Any]:
+    answer = api.post(f"/api/v1/equipment/{code}/counts", body)
+    assert answer.status_code == 202, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_counts_go_to_the_order_running_on_the_equipment_and_one_source_counts_per_order(
+    api: Api, plant: Plant
+) -> None:
+    order = unique("WO")
+    api.run(*plant.running_order(order))  # its routing mixes on the mixer
+    count(api, plant.mixer, good=60, reject=2)
+    count(api, plant.mixer, good=40, reject=1)
+    count(api, plant.mixer, good=98, reject=2, source="operator")  # the operator's tally of the same run
+    last = count(api, plant.filler, good=5)  # nothing runs on the filler
+
+    mixed = api.read(f"/api/v1/equipment/{plant.mixer}/counts", min_position=last["position"])
+    filled = api.read(f"/api/v1/equipment/{plant.filler}/counts", min_position=last["position"])
+
+    assert mixed["orders"] == [
+        {
+            "order_number": order,
+            "product_code": plant.syrup,
+            "ideal_cycle_time_s": "0.5",
+            "source": "machine",
+            "good": 100,
+            "reject": 3,
+            "other_sources": {"operator": {"good": 98, "reject": 2}},
+        }
+    ]
+    assert (mixed["good"], mixed["reject"]) == (100, 3)  # nothing counted twice
+    assert [(o["order_number"], o["good"]) for o in filled["orders"]] == [(None, 5)]
+
+
+def test_a_count_naming_its_order_counts_for_it_and_a_window_must_run_forward(api: Api, plant: Plant) -> None:
+    order = unique("WO")
+    api.run(plant.create_order(order))  # not started: only the count's own naming attributes it
+    named = count(api, plant.filler, good=7, reject=0, source="operator", order_number=order)
+    now = datetime.now(UTC)
+    backwards = api.post(
+        f"/api/v1/equipment/{plant.filler}/counts",
+        {"good": 1, "since": at_time(now), "occurred_at": at_time(now - timedelta(minutes=1))},
+    )
+
+    counted = api.read(f"/api/v1/equipment/{plant.filler}/counts", min_position=named["position"])
+
+    assert [(o["order_number"], o["source"], o["good"]) for o in counted["orders"]] == [(order, "operator", 7)]
+    assert assert_problem(backwards, 409)["rule"] == "count-window"
+
+
+def at_time(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

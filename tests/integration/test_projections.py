@@ -447,6 +447,8 @@ def test_status_prints_each_projection_with_its_position_and_lag(
         "lots": (10, head - 10),
         "work_orders": (0, head),
         "genealogy": (0, head),
+        "equipment_states": (0, head),
+        "equipment_counts": (0, head),
     }
 
 

@@ -1,0 +1,119 @@
+"""Counts: what each equipment made, attributed to the order that ran on it at the time.
+
+A count names its order, or is attributed to the order whose run on the equipment (from its start
+to its completion or cancellation, for each equipment of its routing) covers the count's time.
+Per order, one source is authoritative so nothing is counted twice: the machine's counters where
+the order has any machine count on that equipment, else the operators' reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.equipment_day import EquipmentDay
+from domain.work_order import WorkOrder
+from projections.runner import ReadModelProjection, Recorded, applies, utc_text
+from projections.store import ReadStore, Row, Tx
+
+COUNT_COLUMNS = ("equipment_code", "at", "position", "since", "good", "reject", "source", "order_number")
+
+
+class CountsProjection(ReadModelProjection):
+    name = "equipment_counts"
+    tables = ("rm_equipment_counts", "rm_order_routing", "rm_order_runs")
+
+    def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
+        self.tx = tx
+        self.counts: list[tuple[Any, ...]] = []
+
+    def finish(self, tx: Tx) -> None:
+        tx.executemany(
+            f"INSERT INTO {self.t['rm_equipment_counts']} ({', '.join(COUNT_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(COUNT_COLUMNS))})",
+            self.counts,
+        )
+
+    @applies(EquipmentDay.CountsReported)
+    def counted(self, r: Recorded) -> None:
+        e = r.event
+        since = None if e.since is None else utc_text(e.since)
+        self.counts.append((e.equipment_code, r.at, r.position, since, e.good, e.reject, str(e.source), e.order_number))
+
+    @applies(WorkOrder.Created)
+    def created(self, r: Recorded) -> None:
+        e = r.event
+        self.tx.executemany(
+            f"INSERT INTO {self.t['rm_order_routing']} "  # noqa: S608
+            "(order_number, order_id, equipment_code, product_code, operation, ideal_cycle_time_s) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.order_number,
+                    str(e.originator_id),
+                    op.equipment_code,
+                    e.product_code,
+                    op.sequence,
+                    str(op.ideal_cycle_time_s),
+                )
+                for op in e.routing
+            ],
+        )
+
+    @applies(WorkOrder.Started)
+    def started(self, r: Recorded) -> None:
+        equipment = self.tx.execute(
+            f"SELECT DISTINCT equipment_code FROM {self.t['rm_order_routing']} WHERE order_id = ?",  # noqa: S608
+            (str(r.event.originator_id),),
+        )
+        order = self._order(r)
+        self.tx.executemany(
+            f"INSERT INTO {self.t['rm_order_runs']} (equipment_code, order_number, started_at, position) "  # noqa: S608
+            "VALUES (?, ?, ?, ?)",
+            [(row["equipment_code"], order, r.at, r.position) for row in equipment],
+        )
+
+    @applies(WorkOrder.Completed, WorkOrder.Cancelled)
+    def ended(self, r: Recorded) -> None:
+        self.tx.execute(
+            f"UPDATE {self.t['rm_order_runs']} SET ended_at = ?, position = ? "  # noqa: S608
+            "WHERE order_number = ? AND ended_at IS NULL",
+            (r.at, r.position, self._order(r)),
+        )
+
+    def _order(self, r: Recorded) -> str:
+        rows = self.tx.execute(
+            f"SELECT order_number FROM {self.t['rm_order_routing']} WHERE order_id = ? LIMIT 1",  # noqa: S608
+            (str(r.event.originator_id),),
+        )
+        return str(rows[0]["order_number"]) if rows else ""
+
+
+def order_counts(store: ReadStore, code: str, since: datetime, until: datetime) -> list[Row]:
+    """Good and reject units the equipment made in (since, until], per order and source: the order
+    named by the count, else the one running on the equipment at its time (null: none was)."""
+    c, runs = "rm_equipment_counts", "rm_order_runs"
+    with store.reader() as tx:
+        return tx.execute(
+            f"SELECT COALESCE(c.order_number, (SELECT r.order_number FROM {runs} r "  # noqa: S608
+            "WHERE r.equipment_code = c.equipment_code AND r.started_at <= c.at "
+            "AND (r.ended_at IS NULL OR c.at <= r.ended_at) ORDER BY r.started_at DESC LIMIT 1)) AS order_number, "
+            f"c.source AS source, SUM(c.good) AS good, SUM(c.reject) AS reject FROM {c} c "
+            "WHERE c.equipment_code = ? AND c.at > ? AND c.at <= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            (code, utc_text(since), utc_text(until)),
+        )
+
+
+def routing_of(store: ReadStore, code: str, orders: Sequence[str]) -> dict[str, Row]:
+    """Each order's product and ideal cycle time on this equipment (its first operation there)."""
+    if not orders:
+        return {}
+    marks = ", ".join("?" * len(orders))
+    with store.reader() as tx:
+        rows = tx.execute(
+            "SELECT order_number, product_code, ideal_cycle_time_s FROM rm_order_routing "  # noqa: S608
+            f"WHERE equipment_code = ? AND order_number IN ({marks}) ORDER BY operation DESC",
+            (code, *orders),
+        )
+    return {row["order_number"]: row for row in rows}
