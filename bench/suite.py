@@ -46,6 +46,7 @@ from bench.history import generate, print_progress
 from bench.load import run_clients
 from bench.report import emit_json
 from bench.serve_process import ServeProcess
+from bench.states import print_states, state_figures
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
 from domain.values import Role
 from infrastructure.access.credentials import SqlCredentialStore
@@ -217,6 +218,13 @@ def guard_microseconds(settings: Settings, headers: dict[str, str], checks: int 
     return round(asyncio.run(checks_in_a_row()), 2)
 
 
+def states_figures(base: PostgresTarget, events: int, commands: int) -> list[dict[str, Any]]:
+    """State changes on an equipment with a long history against a new one (bench/states.py)."""
+    log(f"state changes: an equipment with {events:,} earlier changes against a new one")
+    with scratch_schema(base) as settings:
+        return state_figures(base, settings, events, commands, [1, 16])
+
+
 def login_figures(base: PostgresTarget, attempts: int) -> dict[str, Any]:
     """How long a person's sign-in takes through the API (argon2id on purpose), p50 and p99."""
     open_sign_in = {"MES_MFA_ROLES": "none", "MES_SIGN_IN_PER_MINUTE": "100000"}  # a password alone, unlimited
@@ -334,6 +342,7 @@ def print_report(report: dict[str, Any]) -> None:
         )
     guarded = next(r for r in report["write_path"] if "guard_check_us" in r)
     print(f"access check in process: {guarded['guard_check_us']} us a request")
+    print_states(report["states"])
     login = report["login"]
     print(
         f"\nSign-in through the API (argon2id): p50 {login['p50_ms']} ms, p99 {login['p99_ms']} ms ({login['logins']})"
@@ -366,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": quick,
         "write_path": write_path(base, [1, 4] if quick else [1, 16, 64], 200 if quick else 4000),
         "login": login_figures(base, 5 if quick else 50),
+        "states": states_figures(base, 2_000 if quick else 1_000_000, 200 if quick else 4000),
         "history": history_figures(
             base, 5_000 if quick else args.events, 20 if quick else 300, 500 if quick else 10_000
         ),
