@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.capability import Capability
 from api.operations import API_PATH
-from api.performance import counts, states
+from api.performance import counts, downtime, states
 from application.access.policy import READ
 from application.performance import COMMAND_ROLES, HANDLERS
 from projections.performance import PROJECTIONS
@@ -12,13 +12,14 @@ from projections.performance import PROJECTIONS
 PERMISSIONS = {
     f"GET {API_PATH}/equipment/{{equipment_code}}/states": READ,
     f"GET {API_PATH}/equipment/{{equipment_code}}/counts": READ,
+    f"GET {API_PATH}/downtime": READ,
 }
 
 CAPABILITY = Capability(
     name="performance",
     handlers=HANDLERS,
     command_routes=(*states.ROUTES, *counts.ROUTES),
-    query_routes=(states.equipment_states, counts.equipment_counts),
+    query_routes=(states.equipment_states, counts.equipment_counts, downtime.downtime),
     projections=PROJECTIONS,
     tags=(states.TAG,),
     command_roles=COMMAND_ROLES,

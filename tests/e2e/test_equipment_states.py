@@ -136,3 +136,29 @@ def test_a_count_naming_its_order_counts_for_it_and_a_window_must_run_forward(ap
 
 def at_time(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_downtime_lists_each_stop_of_a_line_minor_stops_apart_and_only_in_planned_time(api: Api, plant: Plant) -> None:
+    for state, minutes in (("Execute", 0), ("Suspended", 10), ("Execute", 11), ("Held", 20), ("Execute", 35)):
+        observe(api, plant.filler, state, minutes)
+    observe(api, plant.mixer, "Execute", 0)
+    observe(api, plant.mixer, "Held", 40)
+    api.post(f"/api/v1/equipment/{plant.mixer}/mode", {"mode": "Maintenance", "occurred_at": at(45)})
+    last = observe(api, plant.mixer, "Stopped", 50)  # in maintenance: not planned time
+
+    line = api.read("/api/v1/downtime", line=plant.line, min_position=last["position"], **{"from": at(0), "to": at(60)})
+    unassigned = api.read(
+        "/api/v1/downtime", line=plant.line, equipment=plant.filler, unassigned="true", **{"from": at(0), "to": at(60)}
+    )
+    no_line = api.get("/api/v1/downtime")
+    elsewhere = api.get("/api/v1/downtime", line=plant.line, equipment=plant.area)
+
+    assert [(s["equipment_code"], s["start"], s["minutes"], s["states"], s["minor"]) for s in line["stops"]] == [
+        (plant.filler, at(10), 1, ["Suspended"], True),
+        (plant.filler, at(20), 15, ["Held"], False),
+        (plant.mixer, at(40), 5, ["Held"], False),
+    ]
+    assert (line["downtime_minutes"], line["minor_stops"], line["minor_stop_minutes"]) == (20, 1, 1)
+    assert [s["start"] for s in unassigned["stops"]] == [at(20)]
+    assert [e["field"] for e in assert_problem(no_line, 422)["errors"]] == ["line"]
+    assert_problem(elsewhere, 404)
