@@ -224,6 +224,15 @@ def print_filler(client: httpx.Client, wait: dict[str, int], out: TextIO) -> Non
         out.write(
             f"  made for {order['order_number']}: {order['good']} good, {order['reject']} rejects ({order['source']})\n"
         )
+    ran = {"from": changes[0]["start"], "to": next(i["start"] for i in changes if i["value"] == "Complete")}
+    (run,) = client.get("/api/v1/oee", params={**wait, **ran, "equipment": "FILLER-1"}).json()["buckets"]
+    worst = sorted(run["losses"].items(), key=lambda loss: -loss[1])[:3]
+    out.write(
+        f"  OEE from start to complete: {run['oee']:.1%} (availability {run['availability']:.1%}, performance "
+        f"{run['performance']:.1%}, quality {run['quality']:.1%}); top losses: "
+        + ", ".join(f"{name.replace('_', ' ')} {minutes:.0f} min" for name, minutes in worst)
+        + "\n"
+    )
 
 
 def _text(moment: datetime) -> str:

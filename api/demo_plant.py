@@ -294,7 +294,7 @@ def shift(start: datetime) -> list[Step]:
         "COLA-BTL",
         q(4800, "ea"),
         [("SYRUP", "0.2", "L"), ("BOTTLE", "1", "ea"), ("CAP", "1", "ea"), ("LABEL", "1", "ea")],
-        [(10, "Fill", "FILLER-1", "0.05"), (20, "Cap and label", "CAPPER-1", "0.05")],
+        [(10, "Fill", "FILLER-1", "0.75"), (20, "Cap and label", "CAPPER-1", "0.75")],  # 4,800 bottles an hour
     )
     steps += [
         filler(s, PackMLState.STARTING),

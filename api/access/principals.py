@@ -251,7 +251,7 @@ Kind = Annotated[
     str | None, QueryParameter(min_length=1, max_length=40, pattern=r"^[a-z-]+$", description="e.g. login-failed")
 ]
 After = Annotated[
-    int, QueryParameter(ge=0, le=2**62, description="`next_after` of the previous page (0: from the start).")
+    int, QueryParameter(ge=0, le=10**15, description="`next_after` of the previous page (0: from the start).")
 ]
 From = Annotated[
     str | None,

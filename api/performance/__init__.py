@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.capability import Capability
 from api.operations import API_PATH
-from api.performance import counts, downtime, states
+from api.performance import counts, downtime, oee, states
 from application.access.policy import READ
 from application.performance import COMMAND_ROLES, HANDLERS
 from projections.performance import PROJECTIONS
@@ -13,13 +13,14 @@ PERMISSIONS = {
     f"GET {API_PATH}/equipment/{{equipment_code}}/states": READ,
     f"GET {API_PATH}/equipment/{{equipment_code}}/counts": READ,
     f"GET {API_PATH}/downtime": READ,
+    f"GET {API_PATH}/oee": READ,
 }
 
 CAPABILITY = Capability(
     name="performance",
     handlers=HANDLERS,
     command_routes=(*states.ROUTES, *counts.ROUTES),
-    query_routes=(states.equipment_states, counts.equipment_counts, downtime.downtime),
+    query_routes=(states.equipment_states, counts.equipment_counts, downtime.downtime, oee.equipment_oee_route),
     projections=PROJECTIONS,
     tags=(states.TAG,),
     command_roles=COMMAND_ROLES,

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar.params import QueryParameter
 
-from api.performance.states import TAG, From, Moment, time_range
+from api.performance.states import TAG, From, Moment, equipment_range
 from api.query_routes import KeyFilter, MinPosition, Views, query
 from application.commands import CODE_PATTERN
 from domain.errors import NotFoundError
 from projections.performance import states as view
 from projections.performance.stops import MICRO_STOP, Stop, stops
 from projections.store import ReadStore
-from projections.traceability.equipment import get_equipment, list_equipment
+from projections.traceability.equipment import list_equipment
 
 Line = Annotated[
     str, QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="The production line's code.")
@@ -85,10 +85,7 @@ async def downtime(
     the one `equipment` of it): contiguous stopped states make one stop; shorter than the
     micro-stop threshold it is a minor stop, longer it is downtime that needs a reason (reasons
     come with the reason tree)."""
-    since, until = time_range(from_, to, datetime.now(UTC))
-    await views.reached(min_position, view.StatesProjection.name)
-    if await asyncio.to_thread(get_equipment, views.store, line) is None:
-        raise NotFoundError("equipment", line)
+    since, until = await equipment_range(views, line, from_, to, min_position, view.StatesProjection.name)
     codes = await asyncio.to_thread(on_line, views.store, line)
     if equipment is not None:
         if equipment not in codes:

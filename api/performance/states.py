@@ -17,7 +17,7 @@ from application.performance.states import CommandState, ObserveState, SetMode
 from domain.errors import NotFoundError
 from projections.performance import states as view
 from projections.status import ReadModels
-from projections.traceability.equipment import get_equipment
+from projections.traceability.equipment import EquipmentProjection, get_equipment
 
 TAG = "Equipment states"
 MAX_RANGE = timedelta(days=366)
@@ -71,12 +71,12 @@ def time_range(since_text: str | None, until_text: str | None, now: datetime) ->
 
 
 async def equipment_range(
-    views: ReadModels, equipment_code: str, from_: str | None, to: str | None, position: int | None, projection: str
+    views: ReadModels, equipment_code: str, from_: str | None, to: str | None, position: int | None, *projections: str
 ) -> tuple[datetime, datetime]:
-    """The range a query asks about (422 naming a bad bound), once the view has reached `position`
-    and the equipment is known (404 if not)."""
+    """The range a query asks about (422 naming a bad bound), once the views (and the equipment
+    view, which says whether the equipment exists) have reached `position`; 404 for unknown equipment."""
     since, until = time_range(from_, to, datetime.now(UTC))
-    await views.reached(position, projection)
+    await views.reached(position, EquipmentProjection.name, *projections)
     if await asyncio.to_thread(get_equipment, views.store, equipment_code) is None:
         raise NotFoundError("equipment", equipment_code)
     return since, until

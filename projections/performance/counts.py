@@ -117,3 +117,17 @@ def routing_of(store: ReadStore, code: str, orders: Sequence[str]) -> dict[str, 
             (code, *orders),
         )
     return {row["order_number"]: row for row in rows}
+
+
+def count_rows(store: ReadStore, code: str, since: datetime, until: datetime) -> list[Row]:
+    """Each count of the equipment in (since, until], with its order attributed as `order_counts` does."""
+    c, runs = "rm_equipment_counts", "rm_order_runs"
+    with store.reader() as tx:
+        return tx.execute(
+            f"SELECT c.at AS at, COALESCE(c.order_number, (SELECT r.order_number FROM {runs} r "  # noqa: S608
+            "WHERE r.equipment_code = c.equipment_code AND r.started_at <= c.at "
+            "AND (r.ended_at IS NULL OR c.at <= r.ended_at) ORDER BY r.started_at DESC LIMIT 1)) AS order_number, "
+            f"c.source AS source, c.good AS good, c.reject AS reject FROM {c} c "
+            "WHERE c.equipment_code = ? AND c.at > ? AND c.at <= ? ORDER BY c.at, c.position",
+            (code, utc_text(since), utc_text(until)),
+        )

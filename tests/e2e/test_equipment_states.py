@@ -162,3 +162,28 @@ def test_downtime_lists_each_stop_of_a_line_minor_stops_apart_and_only_in_planne
     assert [s["start"] for s in unassigned["stops"]] == [at(20)]
     assert [e["field"] for e in assert_problem(no_line, 422)["errors"]] == ["line"]
     assert_problem(elsewhere, 404)
+
+
+def test_oee_of_an_equipment_from_its_states_and_counts(api: Api, plant: Plant) -> None:
+    order = unique("WO")
+    api.run(plant.create_order(order))  # mixes at an ideal 0.5 s a litre on the mixer
+    for state, minutes in (("Execute", 0), ("Held", 30), ("Execute", 40)):
+        observe(api, plant.mixer, state, minutes)
+    last = count(api, plant.mixer, good=5400, reject=60, order_number=order, occurred_at=at(50))
+
+    figures = api.read(
+        "/api/v1/oee",
+        equipment=plant.mixer,
+        bucket="hour",
+        min_position=last["position"],
+        **{"from": at(0), "to": at(60)},
+    )
+    too_many = api.get("/api/v1/oee", equipment=plant.mixer, bucket="hour", **{"from": at(-60 * 24 * 365), "to": at(0)})
+
+    (hour,) = figures["buckets"]
+    assert (hour["pbt"], hour["adot"], hour["adet"], hour["apt"]) == (60, 10, 0, 50)
+    assert (hour["pq"], hour["gq"], hour["sq"]) == (5460, 5400, 60)
+    assert (hour["availability"], hour["performance"], hour["quality"], hour["oee"]) == (0.8333, 0.91, 0.989, 0.75)
+    assert hour["losses"]["breakdowns"] == 10
+    assert hour["losses"]["reduced_speed"] == 4.5
+    assert [e["field"] for e in assert_problem(too_many, 422)["errors"]] == ["bucket"]

@@ -4,25 +4,12 @@ timeline (stops lie inside planned time, never overlap, and with Execute time fi
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given
-from hypothesis import strategies as st
 
-from projections.performance.states import Interval
 from projections.performance.stops import MICRO_STOP, planned, stops
-
-T = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
-
-
-def minutes(m: float) -> datetime:
-    return T + timedelta(minutes=m)
-
-
-def timeline(*changes: tuple[float, str], end: float) -> list[Interval]:
-    """Intervals from (minute, value) changes, the last running to `end`."""
-    bounds = [*(m for m, _ in changes[1:]), end]
-    return [Interval(minutes(m), minutes(b), v, True, "observed") for (m, v), b in zip(changes, bounds, strict=True)]
+from tests.timelines import MODE_NAMES, STATE_NAMES, changes, minutes, timeline
 
 
 def test_a_hand_computed_shift_has_one_minor_stop_a_breakdown_and_no_stop_outside_production() -> None:
@@ -60,25 +47,6 @@ def test_a_stop_as_long_as_the_threshold_is_downtime() -> None:
 
     assert stop.duration == MICRO_STOP
     assert not stop.minor
-
-
-STATE_NAMES = st.sampled_from(["Execute", "Held", "Suspended", "Idle", "Stopped", "Starting"])
-MODE_NAMES = st.sampled_from(["Production", "Changeover", "Maintenance"])
-
-
-def changes(names: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[float, str]]]:
-    """A timeline's changes: the first at minute 0, then strictly later ones up to minute 480."""
-    steps = st.lists(st.tuples(st.integers(1, 90), names), max_size=25)
-    return st.tuples(names, steps).map(lambda t: _cumulative(t[0], t[1]))
-
-
-def _cumulative(first: str, steps: list[tuple[int, str]]) -> list[tuple[float, str]]:
-    out, at = [(0.0, first)], 0.0
-    for gap, name in steps:
-        at += gap
-        if at < 480:
-            out.append((at, name))
-    return out
 
 
 @given(changes(STATE_NAMES), changes(MODE_NAMES))

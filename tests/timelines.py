@@ -1,0 +1,41 @@
+"""Timelines for the performance tests: intervals from (minute, value) changes, and strategies
+that make any sequence of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import strategies as st
+
+from projections.performance.states import Interval
+
+T = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+
+
+def minutes(m: float) -> datetime:
+    return T + timedelta(minutes=m)
+
+
+def timeline(*changes: tuple[float, str], end: float) -> list[Interval]:
+    """Intervals from (minute, value) changes, the last running to `end`."""
+    bounds = [*(m for m, _ in changes[1:]), end]
+    return [Interval(minutes(m), minutes(b), v, True, "observed") for (m, v), b in zip(changes, bounds, strict=True)]
+
+
+STATE_NAMES = st.sampled_from(["Execute", "Held", "Suspended", "Idle", "Stopped", "Starting"])
+MODE_NAMES = st.sampled_from(["Production", "Changeover", "Maintenance"])
+
+
+def changes(names: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[float, str]]]:
+    """A timeline's changes: the first at minute 0, then strictly later ones up to minute 480."""
+    steps = st.lists(st.tuples(st.integers(1, 90), names), max_size=25)
+    return st.tuples(names, steps).map(lambda t: _cumulative(t[0], t[1]))
+
+
+def _cumulative(first: str, steps: list[tuple[int, str]]) -> list[tuple[float, str]]:
+    out, at = [(0.0, first)], 0.0
+    for gap, name in steps:
+        at += gap
+        if at < 480:
+            out.append((at, name))
+    return out
