@@ -90,17 +90,22 @@ class CountsProjection(ReadModelProjection):
         return str(rows[0]["order_number"]) if rows else ""
 
 
+# The order a count is for: the one it names, else the one running on the equipment at its time.
+ORDER_OF_COUNT = (
+    "COALESCE(c.order_number, (SELECT r.order_number FROM rm_order_runs r "
+    "WHERE r.equipment_code = c.equipment_code AND r.started_at <= c.at "
+    "AND (r.ended_at IS NULL OR c.at <= r.ended_at) ORDER BY r.started_at DESC LIMIT 1))"
+)
+IN_RANGE = "FROM rm_equipment_counts c WHERE c.equipment_code = ? AND c.at > ? AND c.at <= ?"
+
+
 def order_counts(store: ReadStore, code: str, since: datetime, until: datetime) -> list[Row]:
     """Good and reject units the equipment made in (since, until], per order and source: the order
     named by the count, else the one running on the equipment at its time (null: none was)."""
-    c, runs = "rm_equipment_counts", "rm_order_runs"
     with store.reader() as tx:
         return tx.execute(
-            f"SELECT COALESCE(c.order_number, (SELECT r.order_number FROM {runs} r "  # noqa: S608
-            "WHERE r.equipment_code = c.equipment_code AND r.started_at <= c.at "
-            "AND (r.ended_at IS NULL OR c.at <= r.ended_at) ORDER BY r.started_at DESC LIMIT 1)) AS order_number, "
-            f"c.source AS source, SUM(c.good) AS good, SUM(c.reject) AS reject FROM {c} c "
-            "WHERE c.equipment_code = ? AND c.at > ? AND c.at <= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            f"SELECT {ORDER_OF_COUNT} AS order_number, c.source AS source, SUM(c.good) AS good, "
+            f"SUM(c.reject) AS reject {IN_RANGE} GROUP BY 1, 2 ORDER BY 1, 2",
             (code, utc_text(since), utc_text(until)),
         )
 
@@ -120,14 +125,10 @@ def routing_of(store: ReadStore, code: str, orders: Sequence[str]) -> dict[str, 
 
 
 def count_rows(store: ReadStore, code: str, since: datetime, until: datetime) -> list[Row]:
-    """Each count of the equipment in (since, until], with its order attributed as `order_counts` does."""
-    c, runs = "rm_equipment_counts", "rm_order_runs"
+    """Each count of the equipment in (since, until], with the order it is for."""
     with store.reader() as tx:
         return tx.execute(
-            f"SELECT c.at AS at, COALESCE(c.order_number, (SELECT r.order_number FROM {runs} r "  # noqa: S608
-            "WHERE r.equipment_code = c.equipment_code AND r.started_at <= c.at "
-            "AND (r.ended_at IS NULL OR c.at <= r.ended_at) ORDER BY r.started_at DESC LIMIT 1)) AS order_number, "
-            f"c.source AS source, c.good AS good, c.reject AS reject FROM {c} c "
-            "WHERE c.equipment_code = ? AND c.at > ? AND c.at <= ? ORDER BY c.at, c.position",
+            f"SELECT c.at AS at, {ORDER_OF_COUNT} AS order_number, c.source AS source, c.good AS good, "
+            f"c.reject AS reject {IN_RANGE} ORDER BY c.at, c.position",
             (code, utc_text(since), utc_text(until)),
         )
