@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import dataclasses
 import getpass
@@ -408,41 +407,32 @@ def _add_account(
     settings: Settings, printed_name: str, name: str, roles: list[Role], password: str | None
 ) -> list[str]:
     """Registers the account; what to tell the operator (a machine's key, a person's enrolment)."""
+    from api.access.services import build_access  # noqa: PLC0415
     from api.runtime import build_runtime  # noqa: PLC0415
-    from application.access.api_keys import ApiKeyService  # noqa: PLC0415
-    from application.access.mfa import MfaService  # noqa: PLC0415
-    from application.access.passwords import PasswordService  # noqa: PLC0415
     from application.access.provision import add_machine, add_person  # noqa: PLC0415
-    from application.access.sign_in import MFA_ROLES  # noqa: PLC0415
     from application.bus import CommandContext  # noqa: PLC0415
     from application.commands import InvalidCommandError  # noqa: PLC0415
     from domain.errors import DomainError  # noqa: PLC0415
-    from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore  # noqa: PLC0415
-    from infrastructure.access.passwords import Argon2Passwords  # noqa: PLC0415
-    from infrastructure.access.secrets import AesGcmBox  # noqa: PLC0415
 
     runtime = build_runtime(settings)
+    access = build_access(runtime.bus, runtime.directory, settings)
     context = CommandContext(actor=_operating_system_user(), source=Source.SYSTEM)
     try:
         if password is None:
-            issued = add_machine(
-                ApiKeyService(runtime.bus, SqlApiKeyStore(settings)), name, printed_name, roles, context
-            )
+            issued = add_machine(access.keys, name, printed_name, roles, context)
             return [
                 f"API key (shown this once; send it as Authorization: Bearer <key>): {issued.key}",
                 f"it expires {issued.expires_at:%Y-%m-%d %H:%M} UTC",
             ]
-        service = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
-        add_person(service, name, printed_name, roles, password, context)
-        if not MFA_ROLES & set(roles):
+        add_person(access.passwords, name, printed_name, roles, password, context)
+        if not settings.mfa_roles & set(roles):
             return []
         if not settings.credentials_key:
             return [
                 f"{name} enrols a second factor before signing in: set MES_CREDENTIALS_KEY, then use "
                 "POST /api/v1/auth/mfa/enrolment"
             ]
-        box = AesGcmBox(base64.b64decode(settings.credentials_key))
-        enrolment = MfaService(runtime.bus, SqlCredentialStore(settings), box).begin(name)
+        enrolment = access.mfa.begin(name)
     except DomainError as error:
         raise CliError(error.message) from None
     except InvalidCommandError as error:

@@ -13,17 +13,14 @@ import httpx
 import msgspec
 import uvicorn
 
+from api.access.services import build_access
 from api.capabilities import COMMAND_ROLES, COMMAND_ROUTES
 from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, Step, shift
 from api.runtime import build_runtime
-from application.access.api_keys import ApiKeyService
-from application.access.passwords import PasswordService
 from application.access.provision import add_machine, add_person
 from application.bus import CommandContext
 from application.commands import Command
 from domain.values import Actor, ActorKind, Role, Source
-from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
-from infrastructure.access.passwords import Argon2Passwords
 from infrastructure.settings import Settings
 
 PATHS = {route.command: route for route in COMMAND_ROUTES}
@@ -49,12 +46,12 @@ def demo_password(username: str) -> str:
 def prepare_accounts(settings: Settings) -> str:
     """The demo's people (made once) and a new key for the ERP account; the key."""
     runtime = build_runtime(settings)
+    access = build_access(runtime.bus, runtime.directory, settings)
     try:
-        passwords = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
         for username, printed_name, role in DEMO_PEOPLE:
             if runtime.directory.account(username) is None:
-                add_person(passwords, username, printed_name, [role], demo_password(username), DEMO_SET_UP)
-        keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
+                add_person(access.passwords, username, printed_name, [role], demo_password(username), DEMO_SET_UP)
+        keys = access.keys
         if runtime.directory.account(ERP) is None:
             return add_machine(keys, ERP, "ERP (demo)", [Role.INTEGRATION], DEMO_SET_UP).key
         issued = keys.issue(

@@ -33,11 +33,11 @@ import httpx
 import psycopg
 
 from api.access.guard import Gate
+from api.access.services import build_access
 from api.app import create_app
 from api.capabilities import PROJECTIONS as ALL_PROJECTIONS
 from api.progress import ProgressBar
 from api.runtime import build_runtime
-from application.access.passwords import PasswordService
 from application.access.provision import add_person
 from application.service import Chronicle
 from bench import projections as projection_bench
@@ -49,8 +49,6 @@ from bench.serve_process import ServeProcess
 from bench.states import print_states, state_figures
 from bench.write_path import bench_bus, bench_own_transaction, bench_raw_insert, seed
 from domain.values import Role
-from infrastructure.access.credentials import SqlCredentialStore
-from infrastructure.access.passwords import Argon2Passwords
 from infrastructure.migrations import migrate
 from infrastructure.settings import PostgresTarget, Settings, parse_postgres_url, postgres_url
 from projections.runner import rebuild
@@ -230,8 +228,8 @@ def login_figures(base: PostgresTarget, attempts: int) -> dict[str, Any]:
     open_sign_in = {"MES_MFA_ROLES": "none", "MES_SIGN_IN_PER_MINUTE": "100000"}  # a password alone, unlimited
     with scratch_schema(base) as settings:
         runtime = build_runtime(settings)
-        passwords = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
-        add_person(passwords, "bench-person", "Bench Person", [Role.OPERATOR], LOGIN_PASSWORD, SET_UP)
+        access = build_access(runtime.bus, runtime.directory, settings)
+        add_person(access.passwords, "bench-person", "Bench Person", [Role.OPERATOR], LOGIN_PASSWORD, SET_UP)
         runtime.close()
         server = ServeProcess(settings, PORT, env=open_sign_in)
         try:

@@ -86,6 +86,10 @@ class Role(StrEnum):
     ADMIN = "admin"  # people, roles and keys; no production commands (separation of duties)
 
 
+# The people whose roles sign in with a second factor unless the plant says otherwise (MES_MFA_ROLES).
+MFA_ROLES = frozenset({Role.ADMIN, Role.QUALITY, Role.SUPERVISOR})
+
+
 @dataclass(frozen=True)
 class Actor:
     """An authenticated principal: the person, service or machine a change is attributed to."""

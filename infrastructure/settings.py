@@ -13,7 +13,7 @@ from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from application.commands import BusinessTimeWindow
-from domain.values import Role
+from domain.values import MFA_ROLES, Role
 
 DEFAULT_SQLITE_PATH = Path("var") / "chronicle.db"
 APP_NAME = "Chronicle"
@@ -68,7 +68,7 @@ class Settings:
     rate_burst: int = 2000
     sign_in_per_minute: int = 10  # per username named, and per client address, on the sign-in routes
     cors_origins: tuple[str, ...] = ()  # none: no cross-origin requests are allowed
-    mfa_roles: frozenset[Role] = frozenset({Role.ADMIN, Role.QUALITY, Role.SUPERVISOR})  # people who need TOTP
+    mfa_roles: frozenset[Role] = MFA_ROLES  # people who sign in with a TOTP code
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,7 +94,7 @@ class Settings:
             rate_burst=_positive(env, "MES_RATE_BURST", 2000, most=10_000_000),
             sign_in_per_minute=_positive(env, "MES_SIGN_IN_PER_MINUTE", 10, most=100_000),
             cors_origins=tuple(o.strip() for o in env.get("MES_CORS_ORIGINS", "").split(",") if o.strip()),
-            mfa_roles=_roles(env.get("MES_MFA_ROLES", "admin,quality,supervisor")),
+            mfa_roles=_roles(env.get("MES_MFA_ROLES", ",".join(sorted(MFA_ROLES)))),
         )
         settings.validate()
         return settings

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -404,6 +405,11 @@ class _Lease:
             time.sleep(min(backoff(self.renewals - 1), max(0.0, self.deadline - time.monotonic())))
         self.conn = self._checkout(lost)
         return self.conn
+
+
+def stored_time(value: Any) -> datetime:
+    """A time as a view gives it back: PostgreSQL answers datetimes, SQLite the UTC ISO text written."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def list_rows(

@@ -3,14 +3,11 @@ migrated store, as `mes users add --machine` would make it."""
 
 from __future__ import annotations
 
+from api.access.services import build_access
 from api.runtime import build_runtime
-from application.access.api_keys import ApiKeyService
-from application.access.passwords import PasswordService
 from application.access.provision import add_machine, add_person
 from application.bus import CommandContext
 from domain.values import Actor, ActorKind, Role, Source
-from infrastructure.access.credentials import SqlApiKeyStore, SqlCredentialStore
-from infrastructure.access.passwords import Argon2Passwords
 from infrastructure.settings import Settings
 
 PRINCIPAL_ID = "e2e-qa-0042"  # the machine account the tests' clients act as
@@ -30,8 +27,8 @@ def provision_machine(
     """Registers a machine account on a migrated store; its API key."""
     runtime = build_runtime(settings)
     try:
-        keys = ApiKeyService(runtime.bus, SqlApiKeyStore(settings))
-        return add_machine(keys, username, printed_name, roles, SET_UP).key
+        access = build_access(runtime.bus, runtime.directory, settings)
+        return add_machine(access.keys, username, printed_name, roles, SET_UP).key
     finally:
         runtime.close()
 
@@ -40,8 +37,8 @@ def provision_person(settings: Settings, username: str, roles: tuple[Role, ...],
     """Registers a person with a password on a migrated store."""
     runtime = build_runtime(settings)
     try:
-        passwords = PasswordService(runtime.bus, SqlCredentialStore(settings), Argon2Passwords())
-        add_person(passwords, username, username.title(), roles, password, SET_UP)
+        access = build_access(runtime.bus, runtime.directory, settings)
+        add_person(access.passwords, username, username.title(), roles, password, SET_UP)
     finally:
         runtime.close()
 

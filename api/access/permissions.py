@@ -24,7 +24,7 @@ OPERATIONS: Mapping[str, Permission] = {
     f"GET {API_PATH}/ready": PUBLIC,
 }
 _TYPED = re.compile(r"\{(\w+):\w+\}")
-UNANSWERED = ("OPTIONS", "HEAD")  # OPTIONS lists methods (as 405 does); HEAD is its GET's
+NOT_IN_TABLE = ("OPTIONS", "HEAD")  # OPTIONS lists methods (as 405 does); HEAD takes its GET's permission
 
 
 def route_key(method: str, path: str) -> str:
@@ -48,7 +48,7 @@ def permission_table(app: Litestar, table: Mapping[str, Permission]) -> dict[str
     routes: dict[str, Permission | None] = {}
     for route in app.routes:
         for method in sorted(getattr(route, "methods", ())):
-            if method in UNANSWERED:
+            if method in NOT_IN_TABLE:
                 continue
             key = route_key(method, route.path)
             routes[key] = PUBLIC if route.path.startswith(DOCS_PATH) else table.get(key)

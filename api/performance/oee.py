@@ -17,7 +17,7 @@ from projections.performance import counts as count_view
 from projections.performance import states as view
 from projections.performance.oee import Made, Oee, buckets, oee
 from projections.performance.states import Interval
-from projections.store import ReadStore, Row
+from projections.store import ReadStore, Row, stored_time
 
 MOST_BUCKETS = 1000
 SIZES = {"range": None, "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -67,10 +67,6 @@ def clip(intervals: list[Interval], start: datetime, end: datetime) -> list[Inte
     ]
 
 
-def _moment(value: object) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
-
-
 def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datetime) -> list[Made]:
     """The units counted in (start, end], per order from its authoritative source (the machine's
     where the order has machine counts in the whole range), of orders whose ideal cycle is known."""
@@ -78,7 +74,7 @@ def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datet
     totals: dict[str, tuple[int, int]] = {}
     for r in rows:
         order = r["order_number"]
-        if order not in cycles or not start < _moment(r["at"]) <= end:
+        if order not in cycles or not start < stored_time(r["at"]) <= end:
             continue
         if (r["source"] == "machine") != (order in machine_orders):
             continue  # the order's other source: recorded, not counted

@@ -17,9 +17,8 @@ from application.access.mfa import MfaService
 from application.access.passwords import PasswordService
 from domain.ids import principal_id
 from domain.principal import Principal
-from domain.values import Role
+from domain.values import MFA_ROLES, Role
 
-MFA_ROLES = frozenset({Role.ADMIN, Role.QUALITY, Role.SUPERVISOR})
 NOT_RIGHT = "the username, password or code is not right"
 
 

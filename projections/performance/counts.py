@@ -63,31 +63,24 @@ class CountsProjection(ReadModelProjection):
 
     @applies(WorkOrder.Started)
     def started(self, r: Recorded) -> None:
-        equipment = self.tx.execute(
-            f"SELECT DISTINCT equipment_code FROM {self.t['rm_order_routing']} WHERE order_id = ?",  # noqa: S608
+        routing = self.tx.execute(
+            f"SELECT DISTINCT equipment_code, order_number FROM {self.t['rm_order_routing']} "  # noqa: S608
+            "WHERE order_id = ?",
             (str(r.event.originator_id),),
         )
-        order = self._order(r)
         self.tx.executemany(
             f"INSERT INTO {self.t['rm_order_runs']} (equipment_code, order_number, started_at, position) "  # noqa: S608
             "VALUES (?, ?, ?, ?)",
-            [(row["equipment_code"], order, r.at, r.position) for row in equipment],
+            [(row["equipment_code"], row["order_number"], r.at, r.position) for row in routing],
         )
 
     @applies(WorkOrder.Completed, WorkOrder.Cancelled)
     def ended(self, r: Recorded) -> None:
         self.tx.execute(
-            f"UPDATE {self.t['rm_order_runs']} SET ended_at = ?, position = ? "  # noqa: S608
-            "WHERE order_number = ? AND ended_at IS NULL",
-            (r.at, r.position, self._order(r)),
+            f"UPDATE {self.t['rm_order_runs']} SET ended_at = ?, position = ? WHERE ended_at IS NULL "  # noqa: S608
+            f"AND order_number IN (SELECT order_number FROM {self.t['rm_order_routing']} WHERE order_id = ?)",
+            (r.at, r.position, str(r.event.originator_id)),
         )
-
-    def _order(self, r: Recorded) -> str:
-        rows = self.tx.execute(
-            f"SELECT order_number FROM {self.t['rm_order_routing']} WHERE order_id = ? LIMIT 1",  # noqa: S608
-            (str(r.event.originator_id),),
-        )
-        return str(rows[0]["order_number"]) if rows else ""
 
 
 # The order a count is for: the one it names, else the one running on the equipment at its time.

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from domain.equipment_day import EquipmentDay
 from projections.runner import ReadModelProjection, Recorded, applies, utc_text
-from projections.store import ReadStore, Tx
+from projections.store import ReadStore, Tx, stored_time
 
 STATE_COLUMNS = ("equipment_code", "at", "position", "state", "kind", "in_model", "command", "raw_code", "actor_id")
 MODE_COLUMNS = ("equipment_code", "at", "position", "mode", "actor_id")
@@ -88,10 +88,6 @@ class Interval(NamedTuple):
     kind: str  # how it began: observed, commanded, or opened (the day began in it)
 
 
-def _moment(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def timeline(store: ReadStore, table: str, column: str, code: str, since: datetime, until: datetime) -> list[Interval]:
     """The equipment's intervals in [since, until): the change in force at `since`, then each change
     before `until`, by source time. A day opening in the state the last one left is no change."""
@@ -104,7 +100,7 @@ def timeline(store: ReadStore, table: str, column: str, code: str, since: dateti
         )
     intervals: list[Interval] = []
     for row in [*before, *changes]:
-        start = max(_moment(row["at"]), since)
+        start = max(stored_time(row["at"]), since)
         if intervals and intervals[-1].value == row["value"] and row["kind"] == "opened":
             continue  # the same state, carried over midnight
         if intervals:
