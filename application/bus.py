@@ -165,7 +165,7 @@ class _Batch:
             correlation_id=pending.context.correlation_id or command.command_id,
             occurred_at=command.occurred_at or self.clock.now(),
         )
-        scope = Scope(self.app, self.aggregates, self.cache, provenance)
+        scope = Scope(self.app, self.aggregates, self.cache, provenance, now=self.clock.now())
         try:
             result = pending.entry.handler(command, scope)
         except DomainError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -55,11 +56,14 @@ class Scope:
         batch: dict[UUID, Aggregate],
         cache: AggregateCache | None,
         provenance: Provenance,
+        *,
+        now: datetime,
     ) -> None:
         self._app = app
         self._batch = batch
         self._cache = cache
         self.provenance = provenance
+        self.now = now  # when the command runs (its business time may be earlier)
         self.touched: dict[UUID, Aggregate] = {}
         self.shared: set[UUID] = set()  # touched objects also held by the batch or the cache
 

@@ -21,6 +21,7 @@ class Equipment(Aggregate):
     level: EquipmentLevel
     parent_code: str | None
     status: EquipmentStatus
+    equipment_class: str | None = None  # its downtime reason tree (ISA-95 equipment class)
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -103,3 +104,21 @@ class Equipment(Aggregate):
     def ensure_in_service(self) -> None:
         if self.status is EquipmentStatus.DECOMMISSIONED:
             raise EquipmentDecommissionedError(self.code)
+
+    def classify(self, equipment_class: str, *, provenance: Provenance) -> None:
+        """Puts the equipment in an equipment class (whose reason tree its stops take); no event
+        when it is in that class already."""
+        self.ensure_in_service()
+        if self.equipment_class != equipment_class:
+            self._classified(code=self.code, equipment_class=equipment_class, provenance=provenance)
+
+    class Classified(Aggregate.Event):
+        """The equipment joined an equipment class (its downtime reasons come from the class's tree)."""
+
+        code: str
+        equipment_class: str
+        provenance: Provenance
+
+    @event(Classified)
+    def _classified(self, code: str, equipment_class: str, provenance: Provenance) -> None:
+        self.equipment_class = equipment_class

@@ -15,9 +15,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import CountWindowError, IllegalStateCommandError
+from domain.errors import CountWindowError, IllegalStateCommandError, ReasonTreeError
 from domain.ids import equipment_day_id
 from domain.packml import COMMANDED, CountSource, EquipmentMode, PackMLCommand, PackMLState, follows
+from domain.reason_tree import Reason
 from domain.values import Provenance
 
 _AFTER = 1 << 62  # after every recording order: `state_at` counts the changes at the moment itself
@@ -218,3 +219,51 @@ class EquipmentDay(Aggregate):
     @event(ModeSet)
     def _mode_set(self, equipment_code: str, mode: EquipmentMode, provenance: Provenance) -> None:
         insort(self.modes, (provenance.occurred_at, len(self.modes), mode))
+
+    def _stopped_at(self, moment: datetime, what: str, now: datetime) -> None:
+        if moment > now:
+            msg = f"{what} at {moment.isoformat()} is in the future"
+            raise ReasonTreeError(msg)
+        if self.state_at(moment) is PackMLState.EXECUTE:
+            msg = f"equipment {self.equipment_code!r} was in Execute at {moment.isoformat()}: no stop to {what}"
+            raise ReasonTreeError(msg)
+
+    def assign_reason(self, at: datetime, reason: Reason, *, note: str | None, provenance: Provenance) -> None:
+        """Gives the stop running at `at` (or the piece of it an operator split off) a reason; a
+        later reason re-classifies it, the earlier one stays in the record."""
+        self._stopped_at(at, "give a reason", provenance.occurred_at)
+        self._reason_assigned(
+            equipment_code=self.equipment_code, at=at, reason=reason, note=note, provenance=provenance
+        )
+
+    class StopReasonAssigned(Aggregate.Event):
+        """The stop running at `at` has this reason (as the tree defined it then)."""
+
+        equipment_code: str
+        at: datetime
+        reason: Reason
+        note: str | None
+        provenance: Provenance
+
+    @event(StopReasonAssigned)
+    def _reason_assigned(
+        self, equipment_code: str, at: datetime, reason: Reason, note: str | None, provenance: Provenance
+    ) -> None:
+        pass  # the read models join reasons to the stops they fall in
+
+    def split_stop(self, at: datetime, *, provenance: Provenance) -> None:
+        """Cuts the stop running at `at` in two there (a breakdown, then waiting for material): each
+        piece then takes a reason of its own."""
+        self._stopped_at(at, "split", provenance.occurred_at)
+        self._stop_split(equipment_code=self.equipment_code, at=at, provenance=provenance)
+
+    class StopSplit(Aggregate.Event):
+        """The stop running at `at` is two stops from now on, cut at `at`."""
+
+        equipment_code: str
+        at: datetime
+        provenance: Provenance
+
+    @event(StopSplit)
+    def _stop_split(self, equipment_code: str, at: datetime, provenance: Provenance) -> None:
+        pass  # as above

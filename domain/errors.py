@@ -159,3 +159,16 @@ class CountWindowError(DomainError):
     """A count whose window does not run forward."""
 
     rule = "count-window"
+
+
+class CalendarError(DomainError):
+    """A shift pattern, planned downtime or non-working day the calendar cannot take (it would change
+    the past, or its times do not make sense)."""
+
+    rule = "shift-calendar"
+
+
+class ReasonTreeError(DomainError):
+    """A reason tree, or a stop's reason or split, that breaks the tree's rules."""
+
+    rule = "reason-tree"

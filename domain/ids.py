@@ -36,3 +36,13 @@ def principal_id(username: str) -> UUID:
 @lru_cache(maxsize=65536)
 def equipment_day_id(key: str) -> UUID:
     return uuid5(CHRONICLE_NAMESPACE, f"equipment-day:{key}")
+
+
+@lru_cache(maxsize=65536)
+def shift_calendar_id(code: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"shift-calendar:{code}")
+
+
+@lru_cache(maxsize=65536)
+def reason_tree_id(equipment_class: str) -> UUID:
+    return uuid5(CHRONICLE_NAMESPACE, f"reason-tree:{equipment_class}")

@@ -16,10 +16,13 @@ def minutes(m: float) -> datetime:
     return T + timedelta(minutes=m)
 
 
-def timeline(*changes: tuple[float, str], end: float) -> list[Interval]:
-    """Intervals from (minute, value) changes, the last running to `end`."""
-    bounds = [*(m for m, _ in changes[1:]), end]
-    return [Interval(minutes(m), minutes(b), v, True, "observed") for (m, v), b in zip(changes, bounds, strict=True)]
+def timeline(*changes: tuple[float, str] | tuple[float, str, str], end: float) -> list[Interval]:
+    """Intervals from (minute, value[, raw code]) changes, the last running to `end`."""
+    bounds = [*(c[0] for c in changes[1:]), end]
+    return [
+        Interval(minutes(c[0]), minutes(b), c[1], True, "observed", c[2] if len(c) > 2 else None)
+        for c, b in zip(changes, bounds, strict=True)
+    ]
 
 
 STATE_NAMES = st.sampled_from(["Execute", "Held", "Suspended", "Idle", "Stopped", "Starting"])

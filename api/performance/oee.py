@@ -1,41 +1,62 @@
-"""OEE over HTTP: one equipment over a range, whole or by hour or day, with its losses."""
+"""OEE over HTTP: one equipment, or a line by its bottleneck, over a range, whole or by hour, shift,
+day or work order, with the ISO 22400-2 elements, the six big losses, MTBF and MTTR.
+
+Line OEE is the OEE of the line's bottleneck: of the line's equipment that ran the orders in the
+range, the one with the longest ideal cycle time (the later in the routing on a tie). The line
+makes what its slowest machine lets through, so its availability, performance and quality are the
+bottleneck's, while `equipment` gives each machine's own figures beside it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 from litestar.params import QueryParameter
 
+from api.performance.downtime import on_line
 from api.performance.states import TAG, From, Moment, equipment_range
-from api.query_routes import MinPosition, Views, invalid_query, query
-from application.commands import CODE_PATTERN
+from api.query_routes import KeyFilter, MinPosition, Views, invalid_query, query
+from domain.errors import NotFoundError
 from projections.performance import counts as count_view
 from projections.performance import states as view
-from projections.performance.oee import Made, Oee, buckets, oee
-from projections.performance.states import Interval
-from projections.store import ReadStore, Row, stored_time
+from projections.performance.calendar import CalendarProjection
+from projections.performance.history import (
+    Bucket,
+    History,
+    figures,
+    history,
+    order_buckets,
+    shift_buckets,
+    time_buckets,
+)
+from projections.performance.oee import Oee
+from projections.performance.reasons import ReasonsProjection
+from projections.runner import utc_text
+from projections.store import ReadStore
 
-MOST_BUCKETS = 1000
 SIZES = {"range": None, "hour": timedelta(hours=1), "day": timedelta(days=1)}
-EquipmentCode = Annotated[
-    str, QueryParameter(min_length=1, max_length=64, pattern=CODE_PATTERN, description="The equipment's code.")
+BucketKind = Annotated[
+    Literal["range", "hour", "shift", "day", "order"],
+    QueryParameter(description="One figure for the range, or one per hour, shift, day or work order"),
 ]
-Bucket = Annotated[
-    Literal["range", "hour", "day"], QueryParameter(description="One figure for the range, or one per hour or day")
-]
+VIEWS = (view.StatesProjection.name, count_view.CountsProjection.name, CalendarProjection.name, ReasonsProjection.name)
 
 
 class OeeBucket(msgspec.Struct, frozen=True):
-    """OEE over one bucket; times in minutes, ISO 22400-2 element names (PBT, ADOT, ADET, APT, PQ,
-    GQ, SQ) beside availability, performance, quality and the six big losses."""
+    """OEE over one bucket; times in minutes, ISO 22400-2 element names (POT, PDOT, PBT, AUST, ADOT,
+    ADET, APT, PQ, GQ, SQ) beside availability, performance, quality, the six big losses, MTBF and
+    MTTR (of breakdowns: downtime without a planned reason)."""
 
     start: datetime
     end: datetime
+    name: str | None
+    pot: float
+    pdot: float
     pbt: float
+    aust: float
     adot: float
     adet: float
     apt: float
@@ -49,71 +70,100 @@ class OeeBucket(msgspec.Struct, frozen=True):
     quality: float | None
     oee: float | None
     losses: dict[str, float]
+    breakdowns: int
+    mtbf_minutes: float | None
+    mttr_minutes: float | None
+
+
+class EquipmentOee(msgspec.Struct, frozen=True):
+    """One machine of a line over the whole range."""
+
+    equipment_code: str
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    oee: float | None
 
 
 class OeeView(msgspec.Struct, frozen=True):
-    """An equipment's OEE over [from, to); planned busy time is its time in the Production mode."""
+    """OEE over [from, to) of an equipment, or of a line (its bottleneck's; see the docs)."""
 
-    equipment_code: str
     bucket: str
     from_: datetime = msgspec.field(name="from")
     to: datetime = msgspec.field()
+    equipment_code: str | None = None
+    line: str | None = None
+    bottleneck: str | None = None
     buckets: list[OeeBucket] = msgspec.field(default_factory=list)
+    equipment: list[EquipmentOee] = msgspec.field(default_factory=list)
 
 
-def clip(intervals: list[Interval], start: datetime, end: datetime) -> list[Interval]:
-    return [
-        i._replace(start=max(i.start, start), end=min(i.end, end)) for i in intervals if i.start < end and i.end > start
-    ]
+def _bucket(b: Bucket, f: Oee) -> OeeBucket:
+    return OeeBucket(b.start, b.end, b.name, **{k: getattr(f, k) for k in Oee.__dataclass_fields__})
 
 
-def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datetime) -> list[Made]:
-    """The units counted in (start, end], per order from its authoritative source (the machine's
-    where the order has machine counts in the whole range), of orders whose ideal cycle is known."""
-    machine_orders = {r["order_number"] for r in rows if r["source"] == "machine"}
-    totals: dict[str, tuple[int, int]] = {}
-    for r in rows:
-        order = r["order_number"]
-        if order not in cycles or not start < stored_time(r["at"]) <= end:
-            continue
-        if (r["source"] == "machine") != (order in machine_orders):
-            continue  # the order's other source: recorded, not counted
-        good, reject = totals.get(order, (0, 0))
-        totals[order] = (good + int(r["good"]), reject + int(r["reject"]))
-    return [Made(g, j, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, j) in totals.items()]
+def report(store: ReadStore, h: History, kind: str) -> list[OeeBucket]:
+    """The history's figures per bucket of the kind asked for."""
+    if kind == "shift":
+        cuts = shift_buckets(h)
+    elif kind == "order":
+        cuts = order_buckets(store, h)
+    else:
+        cuts = time_buckets(h, SIZES[kind])
+    return [_bucket(b, figures(h, b.start, b.end)) for b in cuts]
 
 
-def equipment_oee(
-    store: ReadStore, code: str, since: datetime, until: datetime, size: timedelta | None
-) -> list[OeeBucket]:
-    states = view.timeline(store, "rm_equipment_states", "state", code, since, until)
-    modes = view.timeline(store, "rm_equipment_modes", "mode", code, since, until)
-    rows = count_view.count_rows(store, code, since, until)
-    cycles = count_view.routing_of(store, code, sorted({r["order_number"] for r in rows if r["order_number"]}))
-    answer = []
-    for start, end in buckets(since, until, size):
-        figures: Oee = oee(code, clip(states, start, end), clip(modes, start, end), made_in(rows, cycles, start, end))
-        answer.append(OeeBucket(start, end, **{f: getattr(figures, f) for f in Oee.__dataclass_fields__}))
-    return answer
+def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datetime) -> str | None:
+    """Of the equipment, the one with the longest ideal cycle time in the orders run in the range."""
+    if not codes:
+        return None
+    marks = ", ".join("?" * len(codes))
+    with store.reader() as tx:
+        rows = tx.execute(
+            "SELECT g.equipment_code FROM rm_order_routing g JOIN rm_order_runs r "  # noqa: S608
+            "ON r.order_number = g.order_number AND r.equipment_code = g.equipment_code "
+            f"WHERE g.equipment_code IN ({marks}) AND r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at > ?) "
+            "ORDER BY g.ideal_cycle_time_s DESC, g.operation DESC LIMIT 1",
+            (*codes, utc_text(until), utc_text(since)),
+        )
+    return str(rows[0]["equipment_code"]) if rows else None
 
 
-@query("/oee", summary="OEE of an equipment over a range, whole or by hour or day", tags=[TAG])
-async def equipment_oee_route(
+def line_oee(store: ReadStore, line: str, since: datetime, until: datetime, kind: str) -> OeeView:
+    codes = on_line(store, line)
+    each = {code: history(store, code, since, until) for code in codes}
+    slowest = bottleneck(store, codes, since, until)
+    machines = []
+    for code, h in each.items():
+        f = figures(h, since, until)
+        machines.append(EquipmentOee(code, f.availability, f.performance, f.quality, f.oee))
+    found = [] if slowest is None else report(store, each[slowest], kind)
+    return OeeView(kind, since, until, line=line, bottleneck=slowest, buckets=found, equipment=machines)
+
+
+@query("/oee", summary="OEE of an equipment or a line, whole or by hour, shift, day or order", tags=[TAG])
+async def oee_route(
     views: Views,
-    equipment: EquipmentCode,
+    equipment: KeyFilter = None,
+    line: KeyFilter = None,
     from_: From = None,
     to: Moment = None,
-    bucket: Bucket = "range",
+    bucket: BucketKind = "range",
     min_position: MinPosition = None,
 ) -> OeeView:
-    """Availability, performance, quality and OEE with the six big losses, from the equipment's
-    states, modes, stops and counts (docs: projections/performance/oee.py). The shift calendar,
-    line OEE and shift or order buckets come next."""
-    size = SIZES[bucket]
-    since, until = await equipment_range(
-        views, equipment, from_, to, min_position, view.StatesProjection.name, count_view.CountsProjection.name
-    )
-    if size is not None and (until - since) / size > MOST_BUCKETS:
-        raise invalid_query("bucket", f"makes more than {MOST_BUCKETS} buckets over this range")
-    figures = await asyncio.to_thread(equipment_oee, views.store, equipment, since, until, size)
-    return OeeView(equipment, bucket, since, until, figures)
+    """Availability, performance, quality and OEE with the ISO 22400-2 elements, the six big losses,
+    MTBF and MTTR, from the states, modes, shift calendar, stops, reasons and counts (the model:
+    projections/performance/oee.py). Name one `equipment` or one `line`; a line's OEE is its
+    bottleneck's (the equipment with the longest ideal cycle in the orders it ran), each machine's
+    own beside it. Shift buckets need a shift calendar; order buckets follow the orders' runs."""
+    if (equipment is None) == (line is None):
+        raise invalid_query("equipment", "name exactly one of equipment and line")
+    code = equipment or line or ""
+    since, until = await equipment_range(views, code, from_, to, min_position, *VIEWS)
+    if line is not None:
+        return await asyncio.to_thread(line_oee, views.store, line, since, until, bucket)
+    h = await asyncio.to_thread(history, views.store, code, since, until)
+    if bucket == "shift" and h.plan is None:
+        raise NotFoundError("shift calendar", f"of {code} or above it")
+    found = await asyncio.to_thread(report, views.store, h, bucket)
+    return OeeView(bucket, since, until, equipment_code=code, buckets=found)

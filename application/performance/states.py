@@ -6,7 +6,7 @@ timestamp for an observation), so a state change costs the same after years of t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import msgspec
@@ -57,12 +57,13 @@ class StateRecorded(msgspec.Struct, frozen=True):
     mode: str | None = None
 
 
-def equipment_day(scope: Scope, equipment_code: str) -> EquipmentDay:
-    """The equipment's record of the day of the command's business time, opened if it is the first
-    change that day (in the state and mode the last recorded day within a week closed in)."""
+def equipment_day(scope: Scope, equipment_code: str, moment: datetime | None = None) -> EquipmentDay:
+    """The equipment's record of the day of `moment` (default: the command's business time), opened
+    if nothing was recorded that day yet (in the state and mode the last recorded day within a week
+    before it closed in)."""
     equipment = scope.get(Equipment, equipment_code)
     equipment.ensure_in_service()
-    day = day_of(scope.provenance.occurred_at)
+    day = day_of(moment or scope.provenance.occurred_at)
     found = scope.find(EquipmentDay, day_key(equipment_code, day))
     if found is not None:
         return found

@@ -1,20 +1,23 @@
-"""OEE of one equipment over a range, from its timelines, its stops and its counts.
+"""OEE of one equipment over a range, from its planned busy time, its stops and its counts.
 
-Until the shift calendar arrives, planned busy time (ISO 22400 PBT) is the time in the Production
-mode. The classical split of the six big losses is used:
+ISO 22400-2 elements, in minutes: POT planned operation time (the calendar's shifts less breaks
+and non-working days; every minute without a calendar); PBT planned busy time (POT in a mode that
+counts, less planned downtime); PDOT = POT - PBT; AUST setup time (the Changeover mode); ADOT
+downtime (stops as long as the micro-stop threshold or longer); ADET minor stops; APT time in
+Execute within PBT. The classical split of the six big losses:
 
-- availability = (PBT - ADOT) / PBT, ADOT being downtime (stops as long as the micro-stop
-  threshold or longer);
-- performance = sum(ideal cycle time x units) / (PBT - ADOT): minor stops (ADET) and reduced speed
-  are performance losses; above 1 where the machine ran faster than its ideal cycle;
-- quality = good / (good + reject) (GQ / PQ), each unit weighted by its order's ideal cycle time
-  where the orders' cycles differ, so that
+- availability = (PBT - AUST - ADOT) / PBT (run time over planned busy time);
+- performance = sum(ideal cycle time x units) / run time: minor stops and reduced speed are its
+  losses; above 1 only where the units would take longer at the ideal cycle than the machine ran;
+- quality = GQ / PQ, each unit weighted by its order's ideal cycle time where the orders' cycles
+  differ, so that
 - OEE = availability x performance x quality = sum(ideal cycle time x good) / PBT exactly, and the
   fully productive time plus the six losses make up PBT.
 
-ISO 22400-2 element names are given beside them: PBT, ADOT, ADET, APT (time in Execute within
-PBT), PQ, GQ, SQ. Units count where their count's window ends, and only units whose order is
-known (it gives the ideal cycle time) count toward performance and quality.
+Breakdowns are downtime without a planned reason; setup and adjustments are AUST plus downtime with
+a planned reason. MTBF is run time per breakdown begun in the range, MTTR breakdown time per
+breakdown. Units count where their count's window ends, and only units whose order is known (it
+gives the ideal cycle time) count toward performance and quality.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain.packml import EquipmentMode
+from domain.shift_calendar import Window
+from projections.performance.reasons import MICRO_STOP
 from projections.performance.states import Interval
-from projections.performance.stops import MICRO_STOP, planned, stops
+from projections.performance.stops import Piece, Stop, planned, stops
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,13 @@ class Made:
 class Oee:
     """One equipment's OEE and its losses over one range, in minutes and units."""
 
+    pot: float  # planned operation time
+    pdot: float  # planned down time: POT outside PBT
     pbt: float  # planned busy time
+    aust: float  # setup: the Changeover mode
     adot: float  # downtime: stops as long as the micro-stop threshold or longer
     adet: float  # minor stops
-    apt: float  # time in Execute within planned time
+    apt: float  # time in Execute within planned busy time
     pq: int  # produced units (good + reject) of known orders
     gq: int
     sq: int
@@ -55,6 +64,9 @@ class Oee:
     quality: float | None
     oee: float | None
     losses: dict[str, float]  # the six big losses, in minutes
+    breakdowns: int  # breakdowns begun in the range
+    mtbf_minutes: float | None
+    mttr_minutes: float | None
 
 
 def _minutes(delta: timedelta) -> float:
@@ -65,51 +77,67 @@ def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole > 0 else None
 
 
-def oee(
-    code: str,
-    states: Sequence[Interval],
-    modes: Sequence[Interval],
-    made: Sequence[Made],
-    micro: timedelta = MICRO_STOP,
-) -> Oee:
-    """The OEE of one equipment from its timelines and its counts over the same range."""
-    windows = planned(modes)
-    pbt = _minutes(sum((end - start for start, end in windows), timedelta()))
-    found = stops(code, states, modes, micro)
-    adot = _minutes(sum((s.duration for s in found if not s.minor), timedelta()))
-    adet = _minutes(sum((s.duration for s in found if s.minor), timedelta()))
-    apt = pbt - adot - adet
+def _sum(spans: Sequence[Piece | Stop | Window]) -> float:
+    return _minutes(sum((s.end - s.start for s in spans), timedelta()))
+
+
+def oee(pot: float, pieces: Sequence[Piece], found: Sequence[Stop], made: Sequence[Made]) -> Oee:
+    """The OEE of one equipment over one range: its planned operation time, its planned busy time
+    by mode, its stops and its counts, all within that range."""
+    pbt = _sum(pieces)
+    aust = _sum([p for p in pieces if p.mode == EquipmentMode.CHANGEOVER])
+    breakdown = _sum([s for s in found if s.unplanned])
+    adot = _sum([s for s in found if not s.minor])
+    adet = _sum([s for s in found if s.minor])
+    apt = pbt - aust - adot - adet
     gq, sq = sum(m.good for m in made), sum(m.reject for m in made)
-    pq = gq + sq
     ideal = float(sum((m.ideal_cycle_time_s * (m.good + m.reject) for m in made), Decimal(0))) / 60
     ideal_good = float(sum((m.ideal_cycle_time_s * m.good for m in made), Decimal(0))) / 60
-    run = pbt - adot
-    availability, performance, quality = _ratio(run, pbt), _ratio(ideal, run), _ratio(ideal_good, ideal)
-    score = _ratio(ideal_good, pbt)
+    run = pbt - aust - adot
+    failures = sum(1 for s in found if s.unplanned and s.first)
     losses = {
-        "breakdowns": round(adot, 3),  # until stops carry reasons, all downtime counts here
-        "setup_and_adjustments": 0.0,  # changeovers are outside planned time (their own mode)
+        "breakdowns": round(breakdown, 3),
+        "setup_and_adjustments": round(aust + adot - breakdown, 3),
         "minor_stops": round(adet, 3),
         "reduced_speed": round(apt - ideal, 3),  # negative where it ran faster than ideal
         "startup_rejects": 0.0,  # not told apart from production rejects yet
         "production_rejects": round(ideal - ideal_good, 3),
     }
     return Oee(
-        round(pbt, 3),
-        round(adot, 3),
-        round(adet, 3),
-        round(apt, 3),
-        pq,
-        gq,
-        sq,
-        round(ideal, 3),
-        round(ideal_good, 3),
-        availability,
-        performance,
-        quality,
-        score,
-        losses,
+        pot=round(pot, 3),
+        pdot=round(pot - pbt, 3),
+        pbt=round(pbt, 3),
+        aust=round(aust, 3),
+        adot=round(adot, 3),
+        adet=round(adet, 3),
+        apt=round(apt, 3),
+        pq=gq + sq,
+        gq=gq,
+        sq=sq,
+        ideal_minutes=round(ideal, 3),
+        productive_minutes=round(ideal_good, 3),
+        availability=_ratio(run, pbt),
+        performance=_ratio(ideal, run),
+        quality=_ratio(ideal_good, ideal),
+        oee=_ratio(ideal_good, pbt),
+        losses=losses,
+        breakdowns=failures,
+        mtbf_minutes=round(run / failures, 3) if failures else None,
+        mttr_minutes=round(breakdown / failures, 3) if failures else None,
     )
+
+
+def oee_of(
+    states: Sequence[Interval],
+    modes: Sequence[Interval],
+    made: Sequence[Made],
+    busy: Sequence[Window] | None = None,
+    micro: timedelta = MICRO_STOP,
+) -> Oee:
+    """The OEE over the span of the mode timeline, from the timelines alone (no reasons given)."""
+    operation = busy if busy is not None else [Window(modes[0].start, modes[-1].end)] if modes else []
+    found = stops("X", states, modes, busy=busy, micro_stop=micro)
+    return oee(_sum(operation), planned(modes, busy), found, made)
 
 
 def buckets(since: datetime, until: datetime, size: timedelta | None) -> list[tuple[datetime, datetime]]:

@@ -86,12 +86,17 @@ class Interval(NamedTuple):
     value: str
     in_model: bool
     kind: str  # how it began: observed, commanded, or opened (the day began in it)
+    raw_code: str | None = None  # what the machine sent (a fault code, for a stop)
 
 
 def timeline(store: ReadStore, table: str, column: str, code: str, since: datetime, until: datetime) -> list[Interval]:
     """The equipment's intervals in [since, until): the change in force at `since`, then each change
     before `until`, by source time. A day opening in the state the last one left is no change."""
-    extra = ", in_model, kind" if table == "rm_equipment_states" else ", TRUE AS in_model, 'set' AS kind"
+    extra = (
+        ", in_model, kind, raw_code"
+        if table == "rm_equipment_states"
+        else ", TRUE AS in_model, 'set' AS kind, NULL AS raw_code"
+    )
     select = f"SELECT at, {column} AS value{extra} FROM {table} WHERE equipment_code = ?"  # noqa: S608
     with store.reader() as tx:
         before = tx.execute(f"{select} AND at <= ? ORDER BY at DESC, position DESC LIMIT 1", (code, utc_text(since)))
@@ -105,5 +110,7 @@ def timeline(store: ReadStore, table: str, column: str, code: str, since: dateti
             continue  # the same state, carried over midnight
         if intervals:
             intervals[-1] = intervals[-1]._replace(end=start)
-        intervals.append(Interval(start, until, str(row["value"]), bool(row["in_model"]), str(row["kind"])))
+        intervals.append(
+            Interval(start, until, str(row["value"]), bool(row["in_model"]), str(row["kind"]), row["raw_code"])
+        )
     return [i for i in intervals if i.end > i.start]

@@ -1,67 +1,155 @@
-"""Stops: every stretch of planned production time the equipment spent outside Execute.
+"""Stops: every stretch of planned busy time the equipment spent outside Execute, with its reason.
 
-Planned production time is, until the shift calendar arrives, the time in the Production mode.
-Contiguous non-Execute states make one stop (Held, then Unholding, is one stop). A stop shorter
-than the micro-stop threshold is a minor stop (a performance loss); a longer one is downtime, which
-needs a reason. Stops are clipped to the range asked for.
+Planned busy time (PBT) is the calendar's (shifts less breaks, non-working days and planned
+downtime; every hour without a calendar) in a mode that counts: Production, or Changeover (all of
+it setup time, ISO 22400 AUST). A stop is contiguous time in Production outside Execute (Held, then
+Unholding, is one stop). One shorter than the micro-stop threshold is a minor stop (a performance
+loss); a longer one is downtime, which needs a reason. The length that decides is the whole stop's,
+wherever reports cut it:
+
+- an operator's split cuts a stop in two, each piece taking a reason of its own;
+- a piece's reason is the last an operator gave at a moment within it, else the one its machine's
+  fault code (the raw code of the state it stopped in) means in its class's tree;
+- reports cut stops again at shift boundaries (each piece keeps its reason and its shift).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from domain.packml import EquipmentMode, PackMLState
+from domain.reason_tree import Reason
+from domain.shift_calendar import ShiftWindow, Window
+from projections.performance.reasons import MICRO_STOP, Mark
 from projections.performance.states import Interval
 
-MICRO_STOP = timedelta(minutes=2)
+COUNTING = frozenset({EquipmentMode.PRODUCTION, EquipmentMode.CHANGEOVER})
+
+
+class Piece(NamedTuple):
+    """A stretch of planned busy time in one mode that counts."""
+
+    start: datetime
+    end: datetime
+    mode: str
 
 
 class Stop(NamedTuple):
-    """One stop of one equipment: when, the states it went through, and whether it was minor."""
+    """One stop (or a piece of one, cut by an operator's split or a shift boundary)."""
 
     equipment_code: str
     start: datetime
     end: datetime
     states: tuple[str, ...]
     minor: bool
+    at: datetime  # the moment that names it: its start, or its operator split's
+    first: bool = True  # it begins the stop (or the split piece), rather than going on from a cut
+    reason: Reason | None = None
+    explained_by: str | None = None  # operator or fault code
+    shift: str | None = None
 
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
 
+    @property
+    def unplanned(self) -> bool:
+        """Downtime that is a breakdown: unplanned, or without a reason yet."""
+        return not self.minor and (self.reason is None or not self.reason.planned)
 
-def planned(modes: Sequence[Interval]) -> list[tuple[datetime, datetime]]:
-    """The stretches of planned production time: in the Production mode (the mode set again, or
-    carried over midnight, does not cut a stretch)."""
-    windows: list[tuple[datetime, datetime]] = []
+
+def _intersect(a: Iterable[Window], b: Sequence[Window]) -> list[Window]:
+    out = []
+    for x in a:
+        for y in b:
+            start, end = max(x.start, y.start), min(x.end, y.end)
+            if start < end:
+                out.append(Window(start, end))
+    return out
+
+
+def planned(modes: Sequence[Interval], busy: Sequence[Window] | None = None) -> list[Piece]:
+    """Planned busy time, by mode: the calendar's busy windows (all of the modes' span without a
+    calendar) in a mode that counts; contiguous stretches of one mode make one piece."""
+    pieces: list[Piece] = []
     for m in modes:
-        if m.value != EquipmentMode.PRODUCTION:
+        if m.value not in COUNTING:
             continue
-        if windows and windows[-1][1] == m.start:
-            windows[-1] = (windows[-1][0], m.end)
-        else:
-            windows.append((m.start, m.end))
-    return windows
+        spans = [Window(m.start, m.end)] if busy is None else _intersect([Window(m.start, m.end)], busy)
+        for span in spans:
+            if pieces and pieces[-1].end == span.start and pieces[-1].mode == m.value:
+                pieces[-1] = pieces[-1]._replace(end=span.end)
+            else:
+                pieces.append(Piece(span.start, span.end, m.value))
+    return pieces
+
+
+def _cut(stop: Stop, cuts: Sequence[datetime], *, new_pieces: bool) -> list[Stop]:
+    """The stop cut at each moment within it; a piece after an operator's split is a stop of its own
+    (named by the split's moment), one after a shift boundary goes on from the one before."""
+    pieces, start = [], stop.start
+    for at in sorted(c for c in cuts if stop.start < c < stop.end):
+        pieces.append(stop._replace(start=start, end=at))
+        start = at
+        stop = stop._replace(at=at) if new_pieces else stop._replace(first=False)
+    pieces.append(stop._replace(start=start))
+    return pieces
 
 
 def stops(
-    equipment_code: str, states: Sequence[Interval], modes: Sequence[Interval], micro_stop: timedelta = MICRO_STOP
+    equipment_code: str,
+    states: Sequence[Interval],
+    modes: Sequence[Interval],
+    *,
+    busy: Sequence[Window] | None = None,
+    micro_stop: timedelta = MICRO_STOP,
+    marks: Sequence[Mark] = (),
+    faults: Mapping[str, Reason] | None = None,
+    shifts: Sequence[ShiftWindow] = (),
 ) -> list[Stop]:
-    """The equipment's stops, by start time, from its state and mode timelines over one range."""
-    windows = planned(modes)
-    pieces = sorted(
-        (max(s.start, start), min(s.end, end), s.value)
+    """The equipment's stops by start, from its timelines over one range and what the calendar, the
+    operators (`marks`, in the order given) and its fault codes say."""
+    windows = [p for p in planned(modes, busy) if p.mode == EquipmentMode.PRODUCTION]
+    parts = sorted(
+        (max(s.start, w.start), min(s.end, w.end), s.value, s.raw_code)
         for s in states
         if s.value != PackMLState.EXECUTE
-        for start, end in windows
-        if max(s.start, start) < min(s.end, end)
+        for w in windows
+        if max(s.start, w.start) < min(s.end, w.end)
     )
-    found: list[tuple[datetime, datetime, list[str]]] = []
-    for start, end, state in pieces:
+    found: list[tuple[datetime, datetime, list[str], str | None]] = []
+    for start, end, state, raw in parts:
         if found and found[-1][1] == start:  # the machine went on from one stopped state to another
-            found[-1] = (found[-1][0], end, found[-1][2] + ([state] if found[-1][2][-1] != state else []))
+            first, _, names, fault = found[-1]
+            found[-1] = (first, end, names + ([state] if names[-1] != state else []), fault)
         else:
-            found.append((start, end, [state]))
-    return [Stop(equipment_code, start, end, tuple(names), end - start < micro_stop) for start, end, names in found]
+            found.append((start, end, [state], raw))
+    splits = [m.at for m in marks if m.kind == "split"]
+    reasons = [m for m in marks if m.reason is not None]
+    boundaries = sorted({t for s in shifts for t in (s.start, s.end)})
+    answer = []
+    for start, end, names, raw in found:
+        whole = Stop(equipment_code, start, end, tuple(names), end - start < micro_stop, start)
+        known = (faults or {}).get(raw) if raw else None
+        for piece in _cut(whole, splits, new_pieces=True):
+            given = [m for m in reasons if piece.start <= m.at < piece.end]
+            explained = piece
+            if given:
+                explained = piece._replace(reason=given[-1].reason, explained_by="operator")
+            elif known is not None:
+                explained = piece._replace(reason=known, explained_by="fault code")
+            for part in _cut(explained, boundaries, new_pieces=False):
+                shift = next((s.name for s in shifts if s.start <= part.start < s.end), None)
+                answer.append(part._replace(shift=shift))
+    return answer
+
+
+def clip_stops(found: Iterable[Stop], start: datetime, end: datetime) -> list[Stop]:
+    """The stops within [start, end), cut to it (a piece that began before goes on from a cut)."""
+    return [
+        s._replace(start=max(s.start, start), end=min(s.end, end), first=s.first and s.start >= start)
+        for s in found
+        if s.start < end and s.end > start
+    ]

@@ -12,7 +12,8 @@ The document is taken as the server gives it, with these changes, each for what 
 state: `occurred_at` must lie within the business-time window around the server's clock (a year back
 to five minutes ahead), so generated times are pinned to yesterday; a `from`-`to` range must run
 forward and span at most a year, so `from` is pinned to yesterday morning and `to` to its
-afternoon; `cursor` is valid only as the
+afternoon; `/oee` needs exactly one of `equipment` and `line`, so `equipment` is made required
+and `line` left out (line OEE is tested in test_performance.py); `cursor` is valid only as the
 server made it (an opaque key of a page's last item), so it is left out (paging is tested in
 test_api_queries.py and test_api_shape.py); and so is `min_position` (a position ahead waits 5 s
 for its 503, tested in test_api_errors.py).
@@ -102,7 +103,13 @@ def known_codes(fuzzed_server: ServerProcess) -> dict[str, list[str]]:
         name: sorted({getattr(s.command, f) for s in steps for f in names if getattr(s.command, f, None)})
         for name, names in fields.items()
     }
-    return known | {"equipment_code": known["code"], "username": [TARGET], "prefix": ["0badcafe"]}
+    return known | {
+        "equipment_code": known["code"],
+        "calendar_code": known["code"],
+        "equipment_class": ["FILLER", "PALLETISER"],
+        "username": [TARGET],
+        "prefix": ["0badcafe"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +136,9 @@ def sharpened(document: dict[str, Any]) -> dict[str, Any]:
             if parameter["name"] in halves and parameter.get("schema", {}).get("format") == "date-time":
                 hours = halves[parameter["name"]]
                 parameter["schema"] = {"type": "string", "pattern": f"^{yesterday}T{hours}:[0-5][0-9]:[0-5][0-9]Z$"}
+    oee = document["paths"]["/api/v1/oee"]["get"]
+    oee["parameters"] = [p | {"required": True} if p["name"] == "equipment" else p for p in oee["parameters"]]
+    oee["parameters"] = [p for p in oee["parameters"] if p["name"] != "line"]
     for name, component in document["components"]["schemas"].items():
         if name.endswith("Request") and "occurred_at" in component.get("properties", {}):
             component["properties"]["occurred_at"] = {"oneOf": [plausible, {"type": "null"}]}

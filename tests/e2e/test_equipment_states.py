@@ -178,7 +178,8 @@ def test_oee_of_an_equipment_from_its_states_and_counts(api: Api, plant: Plant) 
         min_position=last["position"],
         **{"from": at(0), "to": at(60)},
     )
-    too_many = api.get("/api/v1/oee", equipment=plant.mixer, bucket="hour", **{"from": at(-60 * 24 * 365), "to": at(0)})
+    year = api.get("/api/v1/oee", equipment=plant.mixer, bucket="hour", **{"from": at(-60 * 24 * 365), "to": at(0)})
+    neither = api.get("/api/v1/oee", bucket="hour")
 
     (hour,) = figures["buckets"]
     assert (hour["pbt"], hour["adot"], hour["adet"], hour["apt"]) == (60, 10, 0, 50)
@@ -186,4 +187,5 @@ def test_oee_of_an_equipment_from_its_states_and_counts(api: Api, plant: Plant) 
     assert (hour["availability"], hour["performance"], hour["quality"], hour["oee"]) == (0.8333, 0.91, 0.989, 0.75)
     assert hour["losses"]["breakdowns"] == 10
     assert hour["losses"]["reduced_speed"] == 4.5
-    assert [e["field"] for e in assert_problem(too_many, 422)["errors"]] == ["bucket"]
+    assert len(year.json()["buckets"]) == 24 * 365  # a year of hours is one answer
+    assert [e["field"] for e in assert_problem(neither, 422)["errors"]] == ["equipment"]

@@ -1,6 +1,7 @@
-"""OEE of one equipment: a reference shift computed by hand, and properties for any timeline and
-counts (the productive time and the six losses make up planned time; A and Q within [0, 1]; P above
-1 only where the units would take longer at the ideal cycle than the machine ran)."""
+"""OEE of one equipment: reference shifts computed by hand, and properties for any timeline, shift
+calendar and counts (the productive time and the six losses make up planned busy time; A and Q
+within [0, 1]; P above 1 only where the units would take longer at the ideal cycle than the
+machine ran, which is how a plant running faster than its ideal cycle shows)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.performance.oee import Made, buckets, oee
+from domain.reason_tree import Reason
+from domain.shift_calendar import Window, subtract
+from projections.performance.oee import Made, buckets, oee, oee_of
+from projections.performance.reasons import Mark
+from projections.performance.stops import planned, stops
 from tests.timelines import MODE_NAMES, STATE_NAMES, changes, minutes, timeline
 
 
@@ -24,7 +29,7 @@ def test_a_reference_shift_computed_by_hand() -> None:
     )  # fmt: skip
     modes = timeline((0, "Production"), end=480)
 
-    figures = oee("FILL-1", states, modes, [Made(48_000, 600, Decimal("0.5"))])
+    figures = oee_of(states, modes, [Made(48_000, 600, Decimal("0.5"))])
 
     assert (figures.pbt, figures.adot, figures.adet, figures.apt) == (480, 41, 1, 438)
     assert (figures.pq, figures.gq, figures.sq) == (48_600, 48_000, 600)
@@ -43,8 +48,43 @@ def test_a_reference_shift_computed_by_hand() -> None:
     }
 
 
+def test_a_reference_shift_with_a_break_a_changeover_and_reasons_computed_by_hand() -> None:
+    # 06:00-14:00 with a break from 10:00 to 10:30: POT 450 min, all of it in modes that count, so
+    # PBT 450. Changeover from 400 to 430 (AUST 30, a setup loss). Stops in Production: Held 60-90
+    # with fault E-17 (a bottle jam: a breakdown), Suspended 200-201 (a minor stop), Stopped 300-320
+    # given the planned reason Cleaning (a setup loss). 43,200 good and 600 rejects at 0.5 s: 365
+    # minutes at the ideal cycle, 360 of them for good units.
+    states = timeline(
+        (0, "Execute"), (60, "Held", "E-17"), (90, "Execute"), (200, "Suspended"), (201, "Execute"),
+        (300, "Stopped"), (320, "Execute"), end=480,
+    )  # fmt: skip
+    modes = timeline((0, "Production"), (400, "Changeover"), (430, "Production"), end=480)
+    busy = [Window(minutes(0), minutes(240)), Window(minutes(270), minutes(480))]
+    cleaning = Mark(minutes(300), "reason", Reason("CIP", "Cleaning", "Cleaning", planned=True), None, "u-1")
+    jam = {"E-17": Reason("JAM", "Bottle jam", "Mechanical", planned=False)}
+    found = stops("FILL-1", states, modes, busy=busy, marks=[cleaning], faults=jam)
+
+    figures = oee(450, planned(modes, busy), found, [Made(43_200, 600, Decimal("0.5"))])
+
+    assert (figures.pot, figures.pdot, figures.pbt, figures.aust) == (450, 0, 450, 30)
+    assert (figures.adot, figures.adet, figures.apt) == (50, 1, 369)
+    assert figures.availability == pytest.approx(370 / 450, abs=1e-4)  # 0.8222
+    assert figures.performance == pytest.approx(365 / 370, abs=1e-4)  # 0.9865
+    assert figures.quality == pytest.approx(360 / 365, abs=1e-4)  # 0.9863
+    assert figures.oee == pytest.approx(360 / 450, abs=1e-4)  # 0.8
+    assert figures.losses == {
+        "breakdowns": 30,
+        "setup_and_adjustments": 50,
+        "minor_stops": 1,
+        "reduced_speed": 4,
+        "startup_rejects": 0,
+        "production_rejects": 5,
+    }
+    assert (figures.breakdowns, figures.mtbf_minutes, figures.mttr_minutes) == (1, 370, 30)
+
+
 def test_no_planned_time_gives_no_ratios_rather_than_a_division_by_zero() -> None:
-    figures = oee("X", timeline((0, "Execute"), end=60), timeline((0, "Maintenance"), end=60), [])
+    figures = oee_of(timeline((0, "Execute"), end=60), timeline((0, "Maintenance"), end=60), [])
 
     assert (figures.pbt, figures.availability, figures.performance, figures.quality, figures.oee) == (
         0,
@@ -55,26 +95,42 @@ def test_no_planned_time_gives_no_ratios_rather_than_a_division_by_zero() -> Non
     )
 
 
+HOLES = st.lists(st.tuples(st.integers(0, 470), st.integers(1, 90)), max_size=4)
 MADE = st.lists(
     st.builds(Made, st.integers(0, 5000), st.integers(0, 500), st.decimals("0.01", "5", places=2)), max_size=3
 )
 
 
-@given(changes(STATE_NAMES), changes(MODE_NAMES), MADE)
+@given(changes(STATE_NAMES), changes(MODE_NAMES), MADE, HOLES)
 def test_productive_time_and_the_six_losses_make_up_planned_time_and_ratios_stay_in_bounds(
-    state_changes: list[tuple[float, str]], mode_changes: list[tuple[float, str]], made: list[Made]
+    state_changes: list[tuple[float, str]],
+    mode_changes: list[tuple[float, str]],
+    made: list[Made],
+    holes: list[tuple[int, int]],
 ) -> None:
-    figures = oee("X", timeline(*state_changes, end=480), timeline(*mode_changes, end=480), made)
+    # The calendar: a shift from 0 to 480 less breaks and planned downtime (the holes).
+    busy = subtract([Window(minutes(0), minutes(480))], [Window(minutes(a), minutes(a + n)) for a, n in holes])
+    figures = oee_of(timeline(*state_changes, end=480), timeline(*mode_changes, end=480), made, busy)
 
     assert figures.productive_minutes + sum(figures.losses.values()) == pytest.approx(figures.pbt, abs=0.01)
-    assert figures.adot + figures.adet + figures.apt == pytest.approx(figures.pbt, abs=0.01)
+    assert figures.aust + figures.adot + figures.adet + figures.apt == pytest.approx(figures.pbt, abs=0.01)
     for ratio in (figures.availability, figures.quality):
         assert ratio is None or 0 <= ratio <= 1
     if figures.performance is not None and figures.performance > 1:
-        assert figures.ideal_minutes > figures.pbt - figures.adot  # it ran faster than its ideal cycle
-    if None not in (figures.availability, figures.performance, figures.quality, figures.oee):
-        product = figures.availability * figures.performance * figures.quality  # type: ignore[operator]
-        assert product == pytest.approx(figures.oee, abs=1e-3)
+        assert figures.ideal_minutes > figures.pbt - figures.aust - figures.adot  # faster than its ideal cycle
+    # OEE = A x P x Q exactly: each ratio is its quotient of minutes (rounded to 4 places), and the
+    # quotients' product is productive time over planned busy time.
+    run = figures.pbt - figures.aust - figures.adot
+    ideal = float(sum(m.ideal_cycle_time_s * (m.good + m.reject) for m in made)) / 60
+    good = float(sum(m.ideal_cycle_time_s * m.good for m in made)) / 60
+    assert figures.pot - figures.pdot == pytest.approx(figures.pbt, abs=0.01)
+    if figures.pbt > 0:
+        assert figures.availability == pytest.approx(run / figures.pbt, abs=1e-3)
+        assert figures.oee == pytest.approx(good / figures.pbt, abs=1e-3)
+    if run > 0.01 and figures.performance is not None:
+        assert figures.performance == pytest.approx(ideal / run, rel=1e-3, abs=1e-3)
+    if ideal > 0:
+        assert figures.quality == pytest.approx(good / ideal, abs=1e-3)
 
 
 def test_buckets_cut_a_range_into_aligned_pieces_the_last_one_short() -> None:

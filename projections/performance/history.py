@@ -1,0 +1,147 @@
+"""One equipment's performance history over a range, read once, and its figures per bucket.
+
+The stop running when the range begins is read from where it began (up to a week back), so it is
+a minor stop or downtime by its whole length, and the reasons operators gave it still apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple, TypeVar
+
+from domain.packml import PackMLState
+from domain.shift_calendar import Window
+from projections.performance import counts as count_view
+from projections.performance import states as view
+from projections.performance.calendar import Plan, plan
+from projections.performance.oee import Made, Oee, buckets, oee
+from projections.performance.reasons import equipment_reasons, marks
+from projections.performance.states import Interval
+from projections.performance.stops import Piece, Stop, clip_stops, planned, stops
+from projections.runner import utc_text
+from projections.store import ReadStore, Row, stored_time
+
+Span = TypeVar("Span", Piece, Window)
+LOOK_BACK = timedelta(days=7)  # how far back the stop running at a range's start is read from
+
+
+class Bucket(NamedTuple):
+    """One bucket of a report: its span and, for a shift or an order, its name."""
+
+    start: datetime
+    end: datetime
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """What one equipment's figures over [since, until) come from."""
+
+    code: str
+    since: datetime
+    until: datetime
+    plan: Plan | None
+    pieces: list[Piece]
+    stops: list[Stop]
+    counts: list[Row]
+    cycles: dict[str, Row]
+
+
+def stop_began(store: ReadStore, code: str, since: datetime) -> datetime:
+    """Where to read from so that the stop running at `since` is read whole: the last change into
+    Execute at or before it (within a week)."""
+    with store.reader() as tx:
+        rows = tx.execute(
+            "SELECT at FROM rm_equipment_states WHERE equipment_code = ? AND at <= ? AND at >= ? AND state = ? "
+            "ORDER BY at DESC LIMIT 1",
+            (code, utc_text(since), utc_text(since - LOOK_BACK), str(PackMLState.EXECUTE)),
+        )
+    return stored_time(rows[0]["at"]) if rows else since
+
+
+def history(store: ReadStore, code: str, since: datetime, until: datetime) -> History:
+    begin = stop_began(store, code, since)
+    states: list[Interval] = view.timeline(store, "rm_equipment_states", "state", code, begin, until)
+    modes: list[Interval] = view.timeline(store, "rm_equipment_modes", "mode", code, begin, until)
+    calendar = plan(store, code, begin, until)
+    tree = equipment_reasons(store, code)
+    found = stops(
+        code,
+        states,
+        modes,
+        busy=None if calendar is None else calendar.busy,
+        micro_stop=tree.micro_stop,
+        marks=marks(store, code, begin, until),
+        faults=tree.faults,
+        shifts=[] if calendar is None else calendar.shifts,
+    )
+    rows = count_view.count_rows(store, code, since, until)
+    cycles = count_view.routing_of(store, code, sorted({r["order_number"] for r in rows if r["order_number"]}))
+    pieces = planned(modes, None if calendar is None else calendar.busy)
+    return History(
+        code, since, until, calendar, _clip(pieces, since, until), clip_stops(found, since, until), rows, cycles
+    )
+
+
+def _clip(spans: list[Span], start: datetime, end: datetime) -> list[Span]:
+    return [
+        s._replace(start=max(s.start, start), end=min(s.end, end)) for s in spans if s.start < end and s.end > start
+    ]
+
+
+def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datetime) -> list[Made]:
+    """The units counted in (start, end], per order from its authoritative source (the machine's
+    where the order has machine counts in the whole range), of orders whose ideal cycle is known."""
+    machine_orders = {r["order_number"] for r in rows if r["source"] == "machine"}
+    totals: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        order = r["order_number"]
+        if order not in cycles or not start < stored_time(r["at"]) <= end:
+            continue
+        if (r["source"] == "machine") != (order in machine_orders):
+            continue  # the order's other source: recorded, not counted
+        good, reject = totals.get(order, (0, 0))
+        totals[order] = (good + int(r["good"]), reject + int(r["reject"]))
+    return [Made(g, j, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, j) in totals.items()]
+
+
+def figures(h: History, start: datetime, end: datetime) -> Oee:
+    """The equipment's OEE over [start, end), a bucket of its history's range."""
+    operation = [Window(start, end)] if h.plan is None else _clip(h.plan.operation, start, end)
+    pot = sum(((w.end - w.start) for w in operation), timedelta()).total_seconds() / 60
+    return oee(
+        pot,
+        _clip(h.pieces, start, end),
+        clip_stops(h.stops, start, end),
+        made_in(h.counts, h.cycles, start, end),
+    )
+
+
+def shift_buckets(h: History) -> list[Bucket]:
+    """One bucket per shift worked in the range (none without a calendar)."""
+    shifts = [] if h.plan is None else h.plan.shifts
+    return [Bucket(s.start, s.end, f"{s.name} {s.day.isoformat()}") for s in shifts]
+
+
+def order_buckets(store: ReadStore, h: History) -> list[Bucket]:
+    """One bucket per order run on the equipment in the range, from its start to its end."""
+    with store.reader() as tx:
+        rows = tx.execute(
+            "SELECT order_number, started_at, ended_at FROM rm_order_runs WHERE equipment_code = ? "
+            "AND started_at < ? AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at",
+            (h.code, utc_text(h.until), utc_text(h.since)),
+        )
+    return [
+        Bucket(
+            max(stored_time(r["started_at"]), h.since),
+            h.until if r["ended_at"] is None else min(stored_time(r["ended_at"]), h.until),
+            str(r["order_number"]),
+        )
+        for r in rows
+    ]
+
+
+def time_buckets(h: History, size: timedelta | None) -> list[Bucket]:
+    return [Bucket(start, end) for start, end in buckets(h.since, h.until, size)]
