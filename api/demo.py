@@ -15,7 +15,7 @@ import uvicorn
 
 from api.access.services import build_access
 from api.capabilities import COMMAND_ROLES, COMMAND_ROUTES
-from api.demo_plant import FINISHED_PALLETS, RAW_SUGAR_LOT, Step, shift
+from api.demo_plant import FINISHED_PALLETS, LINE, RAW_SUGAR_LOT, Step, shift
 from api.runtime import build_runtime
 from application.access.provision import add_machine, add_person
 from application.bus import CommandContext
@@ -222,13 +222,24 @@ def print_filler(client: httpx.Client, wait: dict[str, int], out: TextIO) -> Non
             f"  made for {order['order_number']}: {order['good']} good, {order['reject']} rejects ({order['source']})\n"
         )
     ran = {"from": changes[0]["start"], "to": next(i["start"] for i in changes if i["value"] == "Complete")}
-    (run,) = client.get("/api/v1/oee", params={**wait, **ran, "equipment": "FILLER-1"}).json()["buckets"]
+    stops = client.get("/api/v1/downtime", params={**wait, **ran, "line": LINE}).json()
+    for stop in stops["stops"]:
+        why = "minor stop" if stop["minor"] else f"{stop['reason_name'] or 'no reason yet'} ({stop['explained_by']})"
+        out.write(f"  stopped {stop['start'][11:16]} for {stop['minutes']:g} min: {why}\n")
+    print_line_oee(client, {**wait, **ran}, out)
+
+
+def print_line_oee(client: httpx.Client, span: dict[str, str | int], out: TextIO) -> None:
+    """The line's OEE over the filling run, by its bottleneck, with A, P, Q and the top losses."""
+    line = client.get("/api/v1/oee", params={**span, "line": LINE}).json()
+    (run,) = line["buckets"]
     worst = sorted(run["losses"].items(), key=lambda loss: -loss[1])[:3]
     out.write(
-        f"  OEE from start to complete: {run['oee']:.1%} (availability {run['availability']:.1%}, performance "
-        f"{run['performance']:.1%}, quality {run['quality']:.1%}); top losses: "
+        f"\nLine {LINE} OEE over the filling run (its bottleneck {line['bottleneck']}): {run['oee']:.1%}\n"
+        f"  availability {run['availability']:.1%}, performance {run['performance']:.1%}, "
+        f"quality {run['quality']:.1%}; top losses: "
         + ", ".join(f"{name.replace('_', ' ')} {minutes:.0f} min" for name, minutes in worst)
-        + "\n"
+        + f"; MTBF {run['mtbf_minutes']} min, MTTR {run['mttr_minutes']} min\n"
     )
 
 

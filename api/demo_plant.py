@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from application.commands import AmountIn, Command, QuantityIn
+from application.performance.calendar import BreakIn, DefineShiftPattern, ShiftIn
 from application.performance.counts import ReportCounts
+from application.performance.reasons import AssignStopReason, DefineReasonTree, ReasonIn
 from application.performance.states import ObserveState, SetMode
 from application.traceability.equipment import RegisterEquipment
 from application.traceability.lots import HoldLot, MergeLots, MoveLot, ReceiveLot, ScrapLot, SplitLot
@@ -35,6 +37,7 @@ from domain.packml import EquipmentMode, PackMLState
 from domain.values import EquipmentLevel
 
 SITE = "BEV-SPRINGFIELD"
+LINE = f"{SITE}.PACK.L1"  # the bottling line
 FINISHED_PALLETS = ("PAL-0001", "PAL-0002")
 RAW_SUGAR_LOT = "SUG-24-0117"
 
@@ -249,9 +252,40 @@ def produce(
     )
 
 
-def filler(s: ShiftScript, state: PackMLState, minutes: int = 2) -> Step:
-    """What the filler's connector reports: its PackML state."""
-    return s.step(f"filler {state}", ObserveState, minutes=minutes, equipment_code="FILLER-1", state=state)
+def filler(s: ShiftScript, state: PackMLState, minutes: int = 2, fault: str | None = None) -> Step:
+    """What the filler's connector reports: its PackML state (and the fault code it stopped with)."""
+    return s.step(
+        f"filler {state}", ObserveState, minutes=minutes, equipment_code="FILLER-1", state=state, raw_code=fault
+    )
+
+
+def line_set_up(s: ShiftScript) -> Iterator[Step]:
+    """The filler's downtime reasons (its fault codes mapped onto them) and the line's shifts from
+    tomorrow on (a calendar changes the future only)."""
+    yield s.step(
+        "filler reason tree",
+        DefineReasonTree,
+        equipment_class="ROTARY-FILLER",
+        reasons=[
+            ReasonIn("NOZZLE", "Filling valve dripping", "Filling valves", fault_codes=["F-207"]),
+            ReasonIn("STARVED", "No bottles from the depalletiser", "Material shortage", fault_codes=["F-310"]),
+            ReasonIn("CIP", "Cleaning in place", "Cleaning", planned=True),
+            ReasonIn("FORMAT", "Format change", "Changeover", planned=True),
+        ],
+        equipment_codes=["FILLER-1"],
+    )
+    yield s.step(
+        "line shifts",
+        DefineShiftPattern,
+        calendar_code=LINE,
+        effective_from=datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(0), UTC),
+        shifts=[
+            ShiftIn("Early", "06:00", "14:00", [BreakIn("10:00", "10:30")]),
+            ShiftIn("Late", "14:00", "22:00", [BreakIn("18:00", "18:30")]),
+            ShiftIn("Night", "22:00", "06:00", [BreakIn("02:00", "02:30")]),
+        ],
+        working_days=[1, 2, 3, 4, 5],
+    )
 
 
 def finish(s: ShiftScript, number: str) -> Iterator[Step]:
@@ -262,7 +296,7 @@ def finish(s: ShiftScript, number: str) -> Iterator[Step]:
 def shift(start: datetime) -> list[Step]:
     """The whole demo: plant model, materials, receipts and four orders run to the pallet."""
     s = ShiftScript(start)
-    steps = [*plant_model(s), *materials(s), *receipts(s, start.date())]
+    steps = [*plant_model(s), *line_set_up(s), *materials(s), *receipts(s, start.date())]
 
     steps += order(
         s,
@@ -294,20 +328,31 @@ def shift(start: datetime) -> list[Step]:
         "COLA-BTL",
         q(4800, "ea"),
         [("SYRUP", "0.2", "L"), ("BOTTLE", "1", "ea"), ("CAP", "1", "ea"), ("LABEL", "1", "ea")],
-        [(10, "Fill", "FILLER-1", "0.75"), (20, "Cap and label", "CAPPER-1", "0.75")],  # 4,800 bottles an hour
+        # 4,800 bottles an hour on the filler, the line's bottleneck; the capper could do 6,000
+        [(10, "Fill", "FILLER-1", "0.75"), (20, "Cap and label", "CAPPER-1", "0.6")],
     )
     steps += [
         filler(s, PackMLState.STARTING),
         filler(s, PackMLState.EXECUTE, minutes=1),
         consume(s, "WO-FILL-001", "SYR-0001", q(600, "L")),
         consume(s, "WO-FILL-001", "BTL-24-0450", q(3000, "ea")),
-        filler(s, PackMLState.SUSPENDED),  # starved of bottles for a minute: a micro-stop
+        filler(s, PackMLState.SUSPENDED, fault="F-310"),  # starved of bottles for a minute: a micro-stop
+        filler(s, PackMLState.EXECUTE, minutes=1),
+        filler(s, PackMLState.SUSPENDED, minutes=5, fault="F-310"),  # and again
         filler(s, PackMLState.EXECUTE, minutes=1),
         consume(s, "WO-FILL-001", "CAP-24-0210", q(2410, "ea"), operation=20),
         consume(s, "WO-FILL-001", "LBL-24-0099", q(2410, "ea"), operation=20),
         s.step("filler counts", ReportCounts, equipment_code="FILLER-1", good=2400, reject=10),
         produce(s, "WO-FILL-001", "BTL-OUT-0001", 2400, "ea", scrap=10, operation=20),
-        filler(s, PackMLState.HELD),  # the nozzle drips: a breakdown
+        (held := filler(s, PackMLState.HELD)),  # the nozzle drips: a breakdown
+        s.step(
+            "the operator says why the filler stopped",
+            AssignStopReason,
+            equipment_code="FILLER-1",
+            at=held.command.occurred_at,
+            reason_code="NOZZLE",
+            note="nozzle 7 dripping",
+        ),
         s.step(
             "hold WO-FILL-001",
             HoldWorkOrder,

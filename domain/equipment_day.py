@@ -220,10 +220,8 @@ class EquipmentDay(Aggregate):
     def _mode_set(self, equipment_code: str, mode: EquipmentMode, provenance: Provenance) -> None:
         insort(self.modes, (provenance.occurred_at, len(self.modes), mode))
 
-    def _stopped_at(self, moment: datetime, what: str, now: datetime) -> None:
-        if moment > now:
-            msg = f"{what} at {moment.isoformat()} is in the future"
-            raise ReasonTreeError(msg)
+    def _stopped_at(self, moment: datetime, what: str) -> None:
+        """Refuses a moment the equipment was in Execute at: there is no stop to explain or split."""
         if self.state_at(moment) is PackMLState.EXECUTE:
             msg = f"equipment {self.equipment_code!r} was in Execute at {moment.isoformat()}: no stop to {what}"
             raise ReasonTreeError(msg)
@@ -231,7 +229,7 @@ class EquipmentDay(Aggregate):
     def assign_reason(self, at: datetime, reason: Reason, *, note: str | None, provenance: Provenance) -> None:
         """Gives the stop running at `at` (or the piece of it an operator split off) a reason; a
         later reason re-classifies it, the earlier one stays in the record."""
-        self._stopped_at(at, "give a reason", provenance.occurred_at)
+        self._stopped_at(at, "give a reason")
         self._reason_assigned(
             equipment_code=self.equipment_code, at=at, reason=reason, note=note, provenance=provenance
         )
@@ -254,7 +252,7 @@ class EquipmentDay(Aggregate):
     def split_stop(self, at: datetime, *, provenance: Provenance) -> None:
         """Cuts the stop running at `at` in two there (a breakdown, then waiting for material): each
         piece then takes a reason of its own."""
-        self._stopped_at(at, "split", provenance.occurred_at)
+        self._stopped_at(at, "split")
         self._stop_split(equipment_code=self.equipment_code, at=at, provenance=provenance)
 
     class StopSplit(Aggregate.Event):

@@ -7,6 +7,7 @@ so each connector maps its raw codes to these names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -58,11 +59,22 @@ class EquipmentMode(StrEnum):
 
 
 class CountSource(StrEnum):
-    """Where a count comes from: a machine's counters, or an operator's report. Per order one of
-    them is authoritative, so nothing is counted twice."""
+    """Where a count comes from: a machine's counters, an operator's report, or a supervisor's
+    reconciliation of an order's counts. Per order and equipment one of them is authoritative (the
+    first of AUTHORITY there is any of), so nothing is counted twice."""
 
     MACHINE = "machine"
     OPERATOR = "operator"
+    RECONCILED = "reconciled"
+
+
+AUTHORITY = (CountSource.RECONCILED, CountSource.MACHINE, CountSource.OPERATOR)
+
+
+def authoritative(sources: Iterable[str]) -> str:
+    """Of the sources an order's counts came from, the one that counts."""
+    present = set(sources)
+    return next((str(s) for s in AUTHORITY if s in present), str(CountSource.OPERATOR))
 
 
 S, C = PackMLState, PackMLCommand

@@ -1,5 +1,6 @@
 """Shift calendars (patterns, planned downtime, non-working days), reason trees, the equipment in
-each class, and the reasons and splits operators give stops.
+each class, and the reasons and splits operators give stops; a mode row says whether it opened a
+day or was set (`mes projections rebuild equipment_states` marks the rows written before).
 
 Revision ID: 0013
 Revises: 0012
@@ -59,11 +60,13 @@ def upgrade(settings: Settings) -> None:
             reason_code TEXT, reason_name TEXT, category TEXT, planned BOOLEAN, note TEXT,
             actor_id TEXT NOT NULL, recorded_at {ts} NOT NULL, PRIMARY KEY (equipment_code, at, position))"""
     )
+    op.execute("ALTER TABLE rm_equipment_modes ADD COLUMN kind TEXT NOT NULL DEFAULT 'set'")
     if settings.is_postgres:
         for table in TABLES:
             op.execute(f'ALTER TABLE {table} OWNER TO "{settings.app_role}"')
 
 
 def downgrade(settings: Settings) -> None:
+    op.execute("ALTER TABLE rm_equipment_modes DROP COLUMN kind")
     for table in TABLES:
         op.execute(f"DROP TABLE {table}")

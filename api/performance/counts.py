@@ -15,7 +15,8 @@ from api.performance.states import TAG, From, Moment, equipment_range
 from api.query_routes import MinPosition, Views, query
 from api.schemas import decimal_text
 from api.validation import KeyPath
-from application.performance.counts import ReportCounts
+from application.performance.counts import ReconcileCounts, ReportCounts
+from domain.packml import authoritative as counting_source
 from projections.performance import counts as view
 
 ROUTES = (
@@ -23,6 +24,13 @@ ROUTES = (
         "/equipment/{equipment_code:str}/counts",
         ReportCounts,
         "Report good and reject units made in a window (a machine's counter deltas or an operator's count)",
+        TAG,
+        path_fields=("equipment_code",),
+    ),
+    CommandRoute(
+        "/equipment/{equipment_code:str}/reconciled-counts",
+        ReconcileCounts,
+        "Reconcile an order's counts on an equipment (they then count instead of the machine's and operators')",
         TAG,
         path_fields=("equipment_code",),
     ),
@@ -51,14 +59,15 @@ class CountsView(msgspec.Struct, frozen=True):
     orders: list[OrderCount] = msgspec.field(default_factory=list)
 
 
-def authoritative(rows: list[dict[str, Any]], routing: dict[str, dict[str, Any]]) -> list[OrderCount]:
-    """Per order, the machine's counts where it has any, else the operators' (nothing twice)."""
+def per_order(rows: list[dict[str, Any]], routing: dict[str, dict[str, Any]]) -> list[OrderCount]:
+    """Per order, a supervisor's reconciliation where there is one, else the machine's counts where
+    it has any, else the operators' (nothing twice)."""
     by_order: dict[str | None, dict[str, tuple[int, int]]] = {}
     for row in rows:
         by_order.setdefault(row["order_number"], {})[row["source"]] = (int(row["good"]), int(row["reject"]))
     answer = []
     for order, sources in by_order.items():
-        counted = "machine" if "machine" in sources else "operator"
+        counted = counting_source(sources)
         good, reject = sources[counted]
         step = routing.get(order or "")
         product = None if step is None else str(step["product_code"])
@@ -78,12 +87,12 @@ async def equipment_counts(
 ) -> CountsView:
     """Good and reject units over the range (default: the last 24 hours), per order: the one a count
     names, else the one running on the equipment at the count's time. Per order one source counts
-    (the machine's where it has any), so nothing is counted twice."""
+    (a reconciliation, else the machine's, else the operators'), so nothing is counted twice."""
     since, until = await equipment_range(views, equipment_code, from_, to, min_position, view.CountsProjection.name)
     rows = await asyncio.to_thread(view.order_counts, views.store, equipment_code, since, until)
     orders = [row["order_number"] for row in rows if row["order_number"]]
     routing = await asyncio.to_thread(view.routing_of, views.store, equipment_code, orders)
-    counted = authoritative(rows, routing)
+    counted = per_order(rows, routing)
     return CountsView(
         equipment_code, since, until, sum(o.good for o in counted), sum(o.reject for o in counted), counted
     )

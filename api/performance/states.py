@@ -15,6 +15,7 @@ from api.query_routes import DATE_TIME, MinPosition, Views, invalid_query, momen
 from api.validation import KeyPath
 from application.performance.states import CommandState, ObserveState, SetMode
 from domain.errors import NotFoundError
+from domain.packml import EquipmentMode
 from projections.performance import states as view
 from projections.status import ReadModels
 from projections.traceability.equipment import EquipmentProjection, get_equipment
@@ -101,6 +102,13 @@ async def equipment_states(
         view.timeline, views.store, "rm_equipment_states", "state", equipment_code, since, until
     )
     modes = await asyncio.to_thread(
-        view.timeline, views.store, "rm_equipment_modes", "mode", equipment_code, since, until
+        view.timeline,
+        views.store,
+        "rm_equipment_modes",
+        "mode",
+        equipment_code,
+        since,
+        until,
+        str(EquipmentMode.PRODUCTION),
     )
     return StatesView(equipment_code, since, until, _views(states), _views(modes))

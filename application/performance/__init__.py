@@ -10,7 +10,7 @@ from application.access.policy import CommandRoles, roles
 from application.handlers import join
 from application.performance import calendar, counts, reasons, states
 from application.performance.calendar import DefineShiftPattern, MarkNonWorkingDay, PlanDowntime
-from application.performance.counts import ReportCounts
+from application.performance.counts import ReconcileCounts, ReportCounts
 from application.performance.reasons import AssignStopReason, DefineReasonTree, SplitStop
 from application.performance.states import CommandState, ObserveState, SetMode
 from domain.values import Role
@@ -24,6 +24,7 @@ COMMAND_ROLES: CommandRoles = {
     # The mode decides whether time counts toward OEE: the supervisor's and maintenance's call.
     SetMode: roles(Role.SUPERVISOR, Role.MAINTENANCE, Role.INTEGRATION),
     ReportCounts: roles(Role.INTEGRATION, Role.OPERATOR, Role.SUPERVISOR),
+    ReconcileCounts: roles(Role.SUPERVISOR),  # what counts for an order, over the machine's
     # When the line is planned to run: planning's and the supervisor's.
     DefineShiftPattern: roles(Role.PLANNER, Role.SUPERVISOR),
     PlanDowntime: roles(Role.PLANNER, Role.SUPERVISOR, Role.MAINTENANCE),

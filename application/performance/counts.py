@@ -5,7 +5,7 @@ at the time (the read models attribute it)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -26,8 +26,20 @@ class ReportCounts(Command, frozen=True):
     good: Units
     reject: Units = 0
     since: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
-    source: CountSource = CountSource.MACHINE
+    source: Literal["machine", "operator"] = "machine"  # a reconciliation is ReconcileCounts
     order_number: Code | None = None
+
+
+class ReconcileCounts(Command, frozen=True):
+    """A supervisor's count of what the equipment made for an order over a window ending at
+    `occurred_at` (after a counter fault, or against the pallets on the dock): for that order it
+    counts instead of the machine's and the operators' counts, which stay recorded."""
+
+    equipment_code: Code
+    order_number: Code
+    good: Units
+    reject: Units = 0
+    since: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
 class CountsRecorded(msgspec.Struct, frozen=True):
@@ -37,17 +49,28 @@ class CountsRecorded(msgspec.Struct, frozen=True):
     reject: str
 
 
-def report_counts(cmd: ReportCounts, scope: Scope) -> CountsRecorded:
+def _record(scope: Scope, cmd: ReportCounts | ReconcileCounts, source: CountSource) -> CountsRecorded:
     day = equipment_day(scope, cmd.equipment_code)
     day.report_counts(
         good=cmd.good,
         reject=cmd.reject,
         since=cmd.since,
-        source=cmd.source,
+        source=source,
         order_number=cmd.order_number,
         provenance=scope.provenance,
     )
     return CountsRecorded(cmd.equipment_code, day.day.isoformat(), str(cmd.good), str(cmd.reject))
 
 
-HANDLERS = registry(Handles(ReportCounts, report_counts, CountsRecorded))
+def report_counts(cmd: ReportCounts, scope: Scope) -> CountsRecorded:
+    return _record(scope, cmd, CountSource(cmd.source))
+
+
+def reconcile_counts(cmd: ReconcileCounts, scope: Scope) -> CountsRecorded:
+    return _record(scope, cmd, CountSource.RECONCILED)
+
+
+HANDLERS = registry(
+    Handles(ReportCounts, report_counts, CountsRecorded),
+    Handles(ReconcileCounts, reconcile_counts, CountsRecorded),
+)

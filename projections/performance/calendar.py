@@ -1,7 +1,8 @@
 """The shift calendars: each line's (or site's, area's, equipment's) patterns, planned downtime and
 non-working days, and what they make of a range for one equipment: its shifts and its planned
 busy time. An equipment follows the nearest calendar up its hierarchy (its own, its line's, its
-area's, its site's); with none anywhere, every hour is planned (the mode alone decides).
+area's, its site's); with none anywhere, or before its first pattern takes effect, every hour is
+planned (the mode alone decides).
 """
 
 from __future__ import annotations
@@ -123,7 +124,11 @@ def plan(store: ReadStore, equipment_code: str, since: datetime, until: datetime
             )
         ]
     shifts = worked_shifts(_latest_per_time(patterns), off, since, until)
-    operation = operation_time(shifts)
+    # Before its first pattern takes effect a calendar says nothing: every hour is planned, as
+    # without a calendar.
+    first = min((p.effective_from for p in patterns), default=until)
+    before = [Window(since, min(first, until))] if since < first else []
+    operation = [*before, *operation_time(shifts)]
     return Plan(code, shifts, operation, subtract(operation, downtime))
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
-from domain.packml import PackMLState
+from domain.packml import EquipmentMode, PackMLState, authoritative
 from domain.shift_calendar import Window
 from projections.performance import counts as count_view
 from projections.performance import states as view
@@ -23,7 +23,8 @@ from projections.performance.stops import Piece, Stop, clip_stops, planned, stop
 from projections.runner import utc_text
 from projections.store import ReadStore, Row, stored_time
 
-Span = TypeVar("Span", Piece, Window)
+Span = TypeVar("Span", Piece, Window, Interval)
+MODE = str(EquipmentMode.PRODUCTION)
 LOOK_BACK = timedelta(days=7)  # how far back the stop running at a range's start is read from
 
 
@@ -64,7 +65,10 @@ def stop_began(store: ReadStore, code: str, since: datetime) -> datetime:
 def history(store: ReadStore, code: str, since: datetime, until: datetime) -> History:
     begin = stop_began(store, code, since)
     states: list[Interval] = view.timeline(store, "rm_equipment_states", "state", code, begin, until)
-    modes: list[Interval] = view.timeline(store, "rm_equipment_modes", "mode", code, begin, until)
+    # Production is the mode of an equipment never set otherwise, from its first reported state on:
+    # before that nothing is known of it, and unknown time is no planned time.
+    known = states[0].start if states else until
+    modes = _clip(view.timeline(store, "rm_equipment_modes", "mode", code, begin, until, default=MODE), known, until)
     calendar = plan(store, code, begin, until)
     tree = equipment_reasons(store, code)
     found = stops(
@@ -86,22 +90,26 @@ def history(store: ReadStore, code: str, since: datetime, until: datetime) -> Hi
 
 
 def _clip(spans: list[Span], start: datetime, end: datetime) -> list[Span]:
+    """The spans within [start, end), cut to it."""
     return [
         s._replace(start=max(s.start, start), end=min(s.end, end)) for s in spans if s.start < end and s.end > start
     ]
 
 
 def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datetime) -> list[Made]:
-    """The units counted in (start, end], per order from its authoritative source (the machine's
-    where the order has machine counts in the whole range), of orders whose ideal cycle is known."""
-    machine_orders = {r["order_number"] for r in rows if r["source"] == "machine"}
+    """The units counted in (start, end], per order from its authoritative source over the whole
+    range (domain/packml.py AUTHORITY), of orders whose ideal cycle is known."""
+    sources: dict[str, set[str]] = {}
+    for r in rows:
+        sources.setdefault(r["order_number"], set()).add(r["source"])
+    counting = {order: authoritative(found) for order, found in sources.items()}
     totals: dict[str, tuple[int, int]] = {}
     for r in rows:
         order = r["order_number"]
         if order not in cycles or not start < stored_time(r["at"]) <= end:
             continue
-        if (r["source"] == "machine") != (order in machine_orders):
-            continue  # the order's other source: recorded, not counted
+        if r["source"] != counting[order]:
+            continue  # the order's other sources: recorded, not counted
         good, reject = totals.get(order, (0, 0))
         totals[order] = (good + int(r["good"]), reject + int(r["reject"]))
     return [Made(g, j, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, j) in totals.items()]

@@ -2,7 +2,8 @@
 
 An observation that arrives late (a connector's backlog) lands where its time says, so an interval
 is always from one change to the next in time, whatever order they were recorded in. Each day's
-opening state is a row too (kind `opened`), so a range that starts in a quiet spell knows the state.
+opening state and mode are rows too (kind `opened`), kept as recorded; the timelines read the
+changes themselves.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from projections.runner import ReadModelProjection, Recorded, applies, utc_text
 from projections.store import ReadStore, Tx, stored_time
 
 STATE_COLUMNS = ("equipment_code", "at", "position", "state", "kind", "in_model", "command", "raw_code", "actor_id")
-MODE_COLUMNS = ("equipment_code", "at", "position", "mode", "actor_id")
+MODE_COLUMNS = ("equipment_code", "at", "position", "mode", "actor_id", "kind")
 
 
 class StatesProjection(ReadModelProjection):
@@ -60,7 +61,7 @@ class StatesProjection(ReadModelProjection):
         self.states.append(
             (e.equipment_code, day_start, r.position, str(e.state), "opened", True, None, None, e.provenance.actor.id)
         )
-        self.modes.append((e.equipment_code, day_start, r.position, str(e.mode), e.provenance.actor.id))
+        self.modes.append((e.equipment_code, day_start, r.position, str(e.mode), e.provenance.actor.id, "opened"))
 
     @applies(EquipmentDay.StateObserved)
     def observed(self, r: Recorded) -> None:
@@ -75,7 +76,7 @@ class StatesProjection(ReadModelProjection):
     @applies(EquipmentDay.ModeSet)
     def mode_set(self, r: Recorded) -> None:
         e = r.event
-        self.modes.append((e.equipment_code, r.at, r.position, str(e.mode), e.provenance.actor.id))
+        self.modes.append((e.equipment_code, r.at, r.position, str(e.mode), e.provenance.actor.id, "set"))
 
 
 class Interval(NamedTuple):
@@ -85,29 +86,37 @@ class Interval(NamedTuple):
     end: datetime
     value: str
     in_model: bool
-    kind: str  # how it began: observed, commanded, or opened (the day began in it)
+    kind: str  # how it began: observed, commanded, set (a mode), or default (no change before it)
     raw_code: str | None = None  # what the machine sent (a fault code, for a stop)
 
 
-def timeline(store: ReadStore, table: str, column: str, code: str, since: datetime, until: datetime) -> list[Interval]:
+def timeline(
+    store: ReadStore,
+    table: str,
+    column: str,
+    code: str,
+    since: datetime,
+    until: datetime,
+    default: str | None = None,
+) -> list[Interval]:
     """The equipment's intervals in [since, until): the change in force at `since`, then each change
-    before `until`, by source time. A day opening in the state the last one left is no change."""
+    before `until`, by source time (`default` from `since` when no change came before it).
+
+    The rows that open each day are left out: a day opens with what was known when it opened, and
+    a report of the day before that arrives later (a connector's backlog) would be hidden behind it.
+    """
     extra = (
-        ", in_model, kind, raw_code"
-        if table == "rm_equipment_states"
-        else ", TRUE AS in_model, 'set' AS kind, NULL AS raw_code"
+        ", in_model, kind, raw_code" if table == "rm_equipment_states" else ", TRUE AS in_model, kind, NULL AS raw_code"
     )
-    select = f"SELECT at, {column} AS value{extra} FROM {table} WHERE equipment_code = ?"  # noqa: S608
+    select = f"SELECT at, {column} AS value{extra} FROM {table} WHERE equipment_code = ? AND kind <> 'opened'"  # noqa: S608
     with store.reader() as tx:
         before = tx.execute(f"{select} AND at <= ? ORDER BY at DESC, position DESC LIMIT 1", (code, utc_text(since)))
         changes = tx.execute(
             f"{select} AND at > ? AND at < ? ORDER BY at, position", (code, utc_text(since), utc_text(until))
         )
-    intervals: list[Interval] = []
+    intervals = [] if before or default is None else [Interval(since, until, default, True, "default")]
     for row in [*before, *changes]:
         start = max(stored_time(row["at"]), since)
-        if intervals and intervals[-1].value == row["value"] and row["kind"] == "opened":
-            continue  # the same state, carried over midnight
         if intervals:
             intervals[-1] = intervals[-1]._replace(end=start)
         intervals.append(

@@ -118,6 +118,25 @@ def test_counts_go_to_the_order_running_on_the_equipment_and_one_source_counts_p
     assert [(o["order_number"], o["good"]) for o in filled["orders"]] == [(None, 5)]
 
 
+def test_a_supervisor_reconciliation_counts_for_its_order_instead_of_the_machine(api: Api, plant: Plant) -> None:
+    order = unique("WO")
+    api.run(*plant.running_order(order))
+    count(api, plant.mixer, good=60, reject=2)  # the counter missed a stretch
+    answer = api.post(
+        f"/api/v1/equipment/{plant.mixer}/reconciled-counts", {"order_number": order, "good": 95, "reject": 3}
+    )
+    no_order = api.post(f"/api/v1/equipment/{plant.mixer}/reconciled-counts", {"good": 95})
+    sneaked = api.post(f"/api/v1/equipment/{plant.mixer}/counts", {"good": 1, "source": "reconciled"})
+
+    mixed = api.read(f"/api/v1/equipment/{plant.mixer}/counts", min_position=answer.json()["position"])
+
+    assert [(o["source"], o["good"], o["reject"], o["other_sources"]) for o in mixed["orders"]] == [
+        ("reconciled", 95, 3, {"machine": {"good": 60, "reject": 2}})
+    ]
+    assert [e["field"] for e in assert_problem(no_order, 422)["errors"]] == ["order_number"]
+    assert [e["field"] for e in assert_problem(sneaked, 422)["errors"]] == ["source"]  # only ReconcileCounts reconciles
+
+
 def test_a_count_naming_its_order_counts_for_it_and_a_window_must_run_forward(api: Api, plant: Plant) -> None:
     order = unique("WO")
     api.run(plant.create_order(order))  # not started: only the count's own naming attributes it

@@ -449,6 +449,8 @@ def test_status_prints_each_projection_with_its_position_and_lag(
         "genealogy": (0, head),
         "equipment_states": (0, head),
         "equipment_counts": (0, head),
+        "shift_calendars": (0, head),
+        "downtime_reasons": (0, head),
     }
 
 

@@ -1,0 +1,128 @@
+"""OEE through the real stores, for any generated shift: states and modes reported in any order
+(a connector's backlog arrives late), a shift pattern with breaks and planned downtime. Whatever the
+order of arrival, the views give what the same changes in order give; run time and every loss add
+up to planned busy time in every shift and over the range; the shifts add up to the range;
+availability and quality stay in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from random import Random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.capabilities import PROJECTIONS
+from api.runtime import Runtime
+from application.performance.calendar import BreakIn, DefineShiftPattern, PlanDowntime, ShiftIn
+from application.performance.states import ObserveState, SetMode
+from domain.packml import EquipmentMode, PackMLState
+from infrastructure.settings import Settings
+from projections.performance.history import figures, history, shift_buckets
+from projections.runner import ReadModelRunner
+from projections.store import ReadStore, open_read_store
+from tests.builders import T0, Plant, context, next_id
+
+DAY = T0.replace(hour=0) + timedelta(days=1)  # the calendar's first day: after the clock's now
+STATES = st.sampled_from([PackMLState.EXECUTE, PackMLState.HELD, PackMLState.SUSPENDED, PackMLState.STOPPED])
+MODES = st.sampled_from([EquipmentMode.PRODUCTION, EquipmentMode.CHANGEOVER, EquipmentMode.MAINTENANCE])
+PATTERNS = st.sampled_from(
+    [
+        [ShiftIn("Early", "06:00", "14:00", [BreakIn("10:00", "10:30")]), ShiftIn("Late", "14:00", "22:00")],
+        [ShiftIn("Day", "07:00", "19:00", [BreakIn("12:00", "12:45")]), ShiftIn("Night", "19:00", "07:00")],
+        [ShiftIn("Short", "05:30", "06:30")],
+    ]
+)
+# Changes over two days from 04:00 on the calendar's first day, minutes apart, in any order.
+CHANGES = st.lists(st.tuples(st.integers(0, 48 * 60), STATES), min_size=1, max_size=40, unique_by=lambda c: c[0])
+MODE_CHANGES = st.lists(st.tuples(st.integers(0, 48 * 60), MODES), max_size=6, unique_by=lambda c: c[0])
+DOWNTIME = st.lists(st.tuples(st.integers(0, 48 * 60), st.integers(1, 240)), max_size=2)
+
+
+def at(minute: int) -> datetime:
+    return DAY + timedelta(hours=4, minutes=minute)
+
+
+def catch_up(runtime: Runtime, store: ReadStore) -> None:
+    for projection in PROJECTIONS:
+        ReadModelRunner(runtime.app, store, projection(store)).catch_up()
+
+
+def report(
+    runtime: Runtime, plant: Plant, changes: list[tuple[int, PackMLState]], modes: list[tuple[int, EquipmentMode]]
+) -> None:
+    bus, who = runtime.bus, context()
+    for minute, state in changes:
+        bus.execute(
+            ObserveState(command_id=next_id(), equipment_code=plant.filler, state=state, occurred_at=at(minute)), who
+        )
+    for minute, mode in modes:
+        bus.execute(SetMode(command_id=next_id(), equipment_code=plant.filler, mode=mode, occurred_at=at(minute)), who)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[ReadStore]:
+    opened = open_read_store(settings)
+    yield opened
+    opened.close()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    changes=CHANGES,
+    modes=MODE_CHANGES,
+    shifts=PATTERNS,
+    downtime=DOWNTIME,
+    order=st.randoms(use_true_random=False),
+)
+def test_late_reports_change_nothing_and_the_losses_make_up_planned_time_in_every_shift(
+    runtime: Runtime,
+    store: ReadStore,
+    changes: list[tuple[int, PackMLState]],
+    modes: list[tuple[int, EquipmentMode]],
+    shifts: list[ShiftIn],
+    downtime: list[tuple[int, int]],
+    order: Random,
+) -> None:
+    in_order, shuffled = Plant.named(), Plant.named()
+    for plant in (in_order, shuffled):
+        for command in plant.commands():
+            runtime.bus.execute(command, context())
+        calendar = [
+            DefineShiftPattern(
+                command_id=next_id(),
+                calendar_code=plant.line,
+                effective_from=DAY,
+                shifts=shifts,
+                working_days=[1, 2, 3, 4, 5, 6, 7],
+            ),
+            *(
+                PlanDowntime(
+                    command_id=next_id(), calendar_code=plant.line, start=at(a), end=at(a + n), kind="Maintenance"
+                )
+                for a, n in downtime
+            ),
+        ]
+        for command in calendar:
+            runtime.bus.execute(command, context())
+    report(runtime, in_order, sorted(changes), sorted(modes))
+    late = list(changes)
+    order.shuffle(late)
+    report(runtime, shuffled, late, list(reversed(modes)))
+    catch_up(runtime, store)
+    since, until = at(0), at(48 * 60)
+
+    first, second = history(store, in_order.filler, since, until), history(store, shuffled.filler, since, until)
+    whole, by_shift = figures(second, since, until), [figures(second, b.start, b.end) for b in shift_buckets(second)]
+
+    assert whole == figures(first, since, until)  # the order of arrival changes nothing
+    for f in (whole, *by_shift):
+        assert f.productive_minutes + sum(f.losses.values()) == pytest.approx(f.pbt, abs=0.01)
+        assert f.aust + f.adot + f.adet + f.apt == pytest.approx(f.pbt, abs=0.01)
+        assert f.availability is None or 0 <= f.availability <= 1
+    for element in ("pbt", "aust", "adot", "adet"):
+        in_shifts = sum(getattr(f, element) for f in by_shift)
+        assert in_shifts == pytest.approx(getattr(whole, element), abs=0.01), element
