@@ -8,8 +8,12 @@
    recall list of a raw lot (and, for scale, its forward trace with every path), through the API
    and as the same SQL run directly.
 4. Memory: peak RSS of `mes serve` while its projections ingest the generated history.
+5. Equipment states and counts, commands/s on an equipment with a long history against a new one
+   and raw inserts; the performance views' catch-up against read+decode of a line's history.
+6. OEE of a machine of a five-machine line with a state change a minute for a year: p50/p99 by
+   hour and by day over a month and the year, through the API and as the same SQL run directly.
 
-Everything happens in schemas of its own, dropped at the end. `--quick` is a smoke run (under a
+Everything happens in schemas of its own, dropped at the end. `--quick` is a smoke run (about a
 minute); the full run generates 1,000,000 events.
 """
 
@@ -40,6 +44,7 @@ from api.progress import ProgressBar
 from api.runtime import build_runtime
 from application.access.provision import add_person
 from application.service import Chronicle
+from bench import oee as oee_bench
 from bench import projections as projection_bench
 from bench.genealogy import measure_traces, percentiles, print_traces
 from bench.history import generate, print_progress
@@ -217,10 +222,24 @@ def guard_microseconds(settings: Settings, headers: dict[str, str], checks: int 
 
 
 def states_figures(base: PostgresTarget, events: int, commands: int) -> list[dict[str, Any]]:
-    """State changes on an equipment with a long history against a new one (bench/states.py)."""
-    log(f"state changes: an equipment with {events:,} earlier changes against a new one")
+    """State changes and counts on an equipment with a long history against a new one (bench/states.py)."""
+    log(f"state changes and counts: an equipment with {events:,} earlier changes against a new one")
     with scratch_schema(base) as settings:
         return state_figures(base, settings, events, commands, [1, 16])
+
+
+def performance_catch_up_figures(base: PostgresTarget, events: int) -> dict[str, Any]:
+    """The performance views rebuilt from a line's history, against read+decode (bench/projections.py)."""
+    log(f"performance views' catch-up on a line's history of {events:,} events")
+    return projection_bench.performance_catch_up(base, events)
+
+
+def oee_figures(base: PostgresTarget, *, quick: bool) -> dict[str, Any]:
+    """OEE through the API and as the same SQL on a seeded year of a line (bench/oee.py)."""
+    options = oee_bench.default_options(quick=quick)
+    log(f"OEE of a line of {options.machines} machines over {options.days} days")
+    with scratch_schema(base) as settings:
+        return oee_bench.oee_figures(base, settings, options)
 
 
 def login_figures(base: PostgresTarget, attempts: int) -> dict[str, Any]:
@@ -341,6 +360,8 @@ def print_report(report: dict[str, Any]) -> None:
     guarded = next(r for r in report["write_path"] if "guard_check_us" in r)
     print(f"access check in process: {guarded['guard_check_us']} us a request")
     print_states(report["states"])
+    projection_bench.print_performance(report["performance_catch_up"])
+    oee_bench.print_oee(report["oee"])
     login = report["login"]
     print(
         f"\nSign-in through the API (argon2id): p50 {login['p50_ms']} ms, p99 {login['p99_ms']} ms ({login['logins']})"
@@ -374,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "write_path": write_path(base, [1, 4] if quick else [1, 16, 64], 200 if quick else 4000),
         "login": login_figures(base, 5 if quick else 50),
         "states": states_figures(base, 2_000 if quick else 1_000_000, 200 if quick else 4000),
+        "performance_catch_up": performance_catch_up_figures(base, 5_000 if quick else 200_000),
+        "oee": oee_figures(base, quick=quick),
         "history": history_figures(
             base, 5_000 if quick else args.events, 20 if quick else 300, 500 if quick else 10_000
         ),

@@ -246,7 +246,15 @@ async def revoke_key(
     return Response(content=None, status_code=204)
 
 
-Principal = Annotated[str | None, QueryParameter(min_length=1, max_length=64, description="A username.")]
+Principal = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="A username (as signed in with, unknown ones too; no control characters).",
+    ),
+]
 Kind = Annotated[
     str | None, QueryParameter(min_length=1, max_length=40, pattern=r"^[a-z-]+$", description="e.g. login-failed")
 ]

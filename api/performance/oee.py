@@ -22,18 +22,11 @@ from api.query_routes import KeyFilter, MinPosition, Views, invalid_query, query
 from domain.errors import NotFoundError
 from projections.performance import counts as count_view
 from projections.performance import states as view
-from projections.performance.calendar import CalendarProjection
-from projections.performance.history import (
-    Bucket,
-    History,
-    figures,
-    history,
-    order_buckets,
-    shift_buckets,
-    time_buckets,
-)
+from projections.performance.calendar import CalendarProjection, plan
+from projections.performance.history import Bucket, order_buckets, shift_buckets, time_buckets
 from projections.performance.oee import Oee
 from projections.performance.reasons import ReasonsProjection
+from projections.performance.summary import summary_figures
 from projections.runner import utc_text
 from projections.store import ReadStore
 
@@ -102,15 +95,22 @@ def _bucket(b: Bucket, f: Oee) -> OeeBucket:
     return OeeBucket(b.start, b.end, b.name, **{k: getattr(f, k) for k in Oee.__dataclass_fields__})
 
 
-def report(store: ReadStore, h: History, kind: str) -> list[OeeBucket]:
-    """The history's figures per bucket of the kind asked for."""
+def cuts(store: ReadStore, code: str, since: datetime, until: datetime, kind: str) -> list[Bucket]:
+    """The buckets of the kind asked for; 404 for shifts without a shift calendar."""
     if kind == "shift":
-        cuts = shift_buckets(h)
-    elif kind == "order":
-        cuts = order_buckets(store, h)
-    else:
-        cuts = time_buckets(h, SIZES[kind])
-    return [_bucket(b, figures(h, b.start, b.end)) for b in cuts]
+        calendar = plan(store, code, since, until)
+        if calendar is None:
+            raise NotFoundError("shift calendar", f"of {code} or above it")
+        return shift_buckets(calendar, since, until)
+    if kind == "order":
+        return order_buckets(store, code, since, until)
+    return time_buckets(since, until, SIZES[kind])
+
+
+def report(store: ReadStore, code: str, since: datetime, until: datetime, kind: str) -> list[OeeBucket]:
+    """The equipment's figures per bucket of the kind asked for (projections/performance/summary.py)."""
+    found = cuts(store, code, since, until, kind)
+    return [_bucket(b, f) for b, f in zip(found, summary_figures(store, code, since, until, found), strict=True)]
 
 
 def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datetime) -> str | None:
@@ -131,13 +131,12 @@ def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datet
 
 def line_oee(store: ReadStore, line: str, since: datetime, until: datetime, kind: str) -> OeeView:
     codes = on_line(store, line)
-    each = {code: history(store, code, since, until) for code in codes}
     slowest = bottleneck(store, codes, since, until)
     machines = []
-    for code, h in each.items():
-        f = figures(h, since, until)
+    for code in codes:
+        (f,) = summary_figures(store, code, since, until, [Bucket(since, until)])
         machines.append(EquipmentOee(code, f.availability, f.performance, f.quality, f.oee))
-    found = [] if slowest is None else report(store, each[slowest], kind)
+    found = [] if slowest is None else report(store, slowest, since, until, kind)
     return OeeView(kind, since, until, line=line, bottleneck=slowest, buckets=found, equipment=machines)
 
 
@@ -162,8 +161,5 @@ async def oee_route(
     since, until = await equipment_range(views, code, from_, to, min_position, *VIEWS)
     if line is not None:
         return await asyncio.to_thread(line_oee, views.store, line, since, until, bucket)
-    h = await asyncio.to_thread(history, views.store, code, since, until)
-    if bucket == "shift" and h.plan is None:
-        raise NotFoundError("shift calendar", f"of {code} or above it")
-    found = await asyncio.to_thread(report, views.store, h, bucket)
+    found = await asyncio.to_thread(report, views.store, code, since, until, bucket)
     return OeeView(bucket, since, until, equipment_code=code, buckets=found)

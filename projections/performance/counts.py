@@ -9,20 +9,26 @@ the order has any machine count on that equipment, else the operators' reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.equipment_day import EquipmentDay
 from domain.work_order import WorkOrder
 from projections.runner import ReadModelProjection, Recorded, applies, utc_text
-from projections.store import ReadStore, Row, Tx
+from projections.store import ReadStore, Row, Tx, stored_time
+
+
+def count_hour(moment: datetime) -> datetime:
+    """The hour (h, h + 1] a count whose window ends at `moment` falls in, by its start."""
+    return (moment - timedelta(microseconds=1)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
 
 COUNT_COLUMNS = ("equipment_code", "at", "position", "since", "good", "reject", "source", "order_number")
 
 
 class CountsProjection(ReadModelProjection):
     name = "equipment_counts"
-    tables = ("rm_equipment_counts", "rm_order_routing", "rm_order_runs")
+    tables = ("rm_equipment_counts", "rm_order_routing", "rm_order_runs", "rm_count_hours")
 
     def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
         self.tx = tx
@@ -33,6 +39,40 @@ class CountsProjection(ReadModelProjection):
             f"INSERT INTO {self.t['rm_equipment_counts']} ({', '.join(COUNT_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(COUNT_COLUMNS))})",
             self.counts,
+        )
+        self._sum_by_hour(tx)
+
+    def _sum_by_hour(self, tx: Tx) -> None:
+        """Adds the page's counts to their hours, per order (the one a count names, else the one
+        running on the equipment at its time, as the views know it now) and source."""
+        if not self.counts:
+            return
+        codes = sorted({c[0] for c in self.counts})
+        runs: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
+        for row in tx.execute(
+            f"SELECT equipment_code, order_number, started_at, ended_at FROM {self.t['rm_order_runs']} "  # noqa: S608
+            f"WHERE equipment_code IN ({', '.join('?' * len(codes))}) ORDER BY started_at DESC",
+            codes,
+        ):
+            ended = None if row["ended_at"] is None else stored_time(row["ended_at"])
+            runs.setdefault(row["equipment_code"], []).append(
+                (stored_time(row["started_at"]), ended, row["order_number"])
+            )
+        sums: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+        for code, at_text, _, _, good, reject, source, named in self.counts:
+            at = stored_time(at_text)
+            order = named or next(
+                (o for start, end, o in runs.get(code, []) if start <= at and (end is None or at <= end)), ""
+            )
+            key = (code, utc_text(count_hour(at)), order, source)
+            before = sums.get(key, (0, 0))
+            sums[key] = (before[0] + good, before[1] + reject)
+        tx.executemany(
+            f"INSERT INTO {self.t['rm_count_hours']} (equipment_code, hour, order_number, source, good, reject) "  # noqa: S608
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (equipment_code, hour, order_number, source) DO UPDATE SET "
+            f"good = {self.t['rm_count_hours']}.good + excluded.good, "
+            f"reject = {self.t['rm_count_hours']}.reject + excluded.reject",
+            [(*key, good, reject) for key, (good, reject) in sums.items()],
         )
 
     @applies(EquipmentDay.CountsReported)

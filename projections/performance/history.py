@@ -1,7 +1,7 @@
 """One equipment's performance history over a range, read once, and its figures per bucket.
 
-The stop running when the range begins is read from where it began (up to a week back), so it is
-a minor stop or downtime by its whole length, and the reasons operators gave it still apply.
+The stops running when the range begins and ends are read whole (up to a week beyond it), so each
+is a minor stop or downtime by its whole length, and the reasons operators gave it still apply.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from projections.store import ReadStore, Row, stored_time
 
 Span = TypeVar("Span", Piece, Window, Interval)
 MODE = str(EquipmentMode.PRODUCTION)
-LOOK_BACK = timedelta(days=7)  # how far back the stop running at a range's start is read from
+LOOK_BACK = timedelta(days=7)  # how far the stops running at a range's ends are read beyond it
 
 
 class Bucket(NamedTuple):
@@ -56,20 +56,41 @@ def stop_began(store: ReadStore, code: str, since: datetime) -> datetime:
     with store.reader() as tx:
         rows = tx.execute(
             "SELECT at FROM rm_equipment_states WHERE equipment_code = ? AND at <= ? AND at >= ? AND state = ? "
-            "ORDER BY at DESC LIMIT 1",
+            "AND kind <> 'opened' ORDER BY at DESC LIMIT 1",
             (code, utc_text(since), utc_text(since - LOOK_BACK), str(PackMLState.EXECUTE)),
         )
-    return stored_time(rows[0]["at"]) if rows else since
+    return stored_time(rows[0]["at"]) if rows else since - LOOK_BACK
+
+
+def stop_ended(store: ReadStore, code: str, until: datetime) -> datetime:
+    """Where to read to so that the stop running at `until` is read whole: the next change into
+    Execute (within a week; `until` itself when the equipment is in Execute then)."""
+    with store.reader() as tx:
+        last = tx.execute(
+            "SELECT state FROM rm_equipment_states WHERE equipment_code = ? AND kind <> 'opened' AND at < ? "
+            "ORDER BY at DESC, position DESC LIMIT 1",
+            (code, utc_text(until)),
+        )
+        if not last or last[0]["state"] == PackMLState.EXECUTE:
+            return until
+        ends = tx.execute(
+            "SELECT at FROM rm_equipment_states WHERE equipment_code = ? AND at >= ? AND at <= ? AND state = ? "
+            "AND kind <> 'opened' ORDER BY at LIMIT 1",
+            (code, utc_text(until), utc_text(until + LOOK_BACK), str(PackMLState.EXECUTE)),
+        )
+    return stored_time(ends[0]["at"]) if ends else until + LOOK_BACK
 
 
 def history(store: ReadStore, code: str, since: datetime, until: datetime) -> History:
-    begin = stop_began(store, code, since)
-    states: list[Interval] = view.timeline(store, "rm_equipment_states", "state", code, begin, until)
+    """The equipment's history over [since, until), its stops read whole (from where the one
+    running at `since` began to where the one running at `until` ends)."""
+    begin, end = stop_began(store, code, since), stop_ended(store, code, until)
+    states: list[Interval] = view.timeline(store, "rm_equipment_states", "state", code, begin, end)
     # Production is the mode of an equipment never set otherwise, from its first reported state on:
     # before that nothing is known of it, and unknown time is no planned time.
-    known = states[0].start if states else until
-    modes = _clip(view.timeline(store, "rm_equipment_modes", "mode", code, begin, until, default=MODE), known, until)
-    calendar = plan(store, code, begin, until)
+    known = states[0].start if states else end
+    modes = _clip(view.timeline(store, "rm_equipment_modes", "mode", code, begin, end, default=MODE), known, end)
+    calendar = plan(store, code, begin, end)
     tree = equipment_reasons(store, code)
     found = stops(
         code,
@@ -77,7 +98,7 @@ def history(store: ReadStore, code: str, since: datetime, until: datetime) -> Hi
         modes,
         busy=None if calendar is None else calendar.busy,
         micro_stop=tree.micro_stop,
-        marks=marks(store, code, begin, until),
+        marks=marks(store, code, begin, end),
         faults=tree.faults,
         shifts=[] if calendar is None else calendar.shifts,
     )
@@ -127,29 +148,33 @@ def figures(h: History, start: datetime, end: datetime) -> Oee:
     )
 
 
-def shift_buckets(h: History) -> list[Bucket]:
-    """One bucket per shift worked in the range (none without a calendar)."""
-    shifts = [] if h.plan is None else h.plan.shifts
-    return [Bucket(s.start, s.end, f"{s.name} {s.day.isoformat()}") for s in shifts]
+def shift_buckets(calendar: Plan | None, since: datetime, until: datetime) -> list[Bucket]:
+    """One bucket per shift worked in [since, until) (none without a calendar)."""
+    shifts = [] if calendar is None else calendar.shifts
+    return [
+        Bucket(max(s.start, since), min(s.end, until), f"{s.name} {s.day.isoformat()}")
+        for s in shifts
+        if s.start < until and s.end > since
+    ]
 
 
-def order_buckets(store: ReadStore, h: History) -> list[Bucket]:
-    """One bucket per order run on the equipment in the range, from its start to its end."""
+def order_buckets(store: ReadStore, code: str, since: datetime, until: datetime) -> list[Bucket]:
+    """One bucket per order run on the equipment in [since, until), from its start to its end."""
     with store.reader() as tx:
         rows = tx.execute(
             "SELECT order_number, started_at, ended_at FROM rm_order_runs WHERE equipment_code = ? "
             "AND started_at < ? AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at",
-            (h.code, utc_text(h.until), utc_text(h.since)),
+            (code, utc_text(until), utc_text(since)),
         )
     return [
         Bucket(
-            max(stored_time(r["started_at"]), h.since),
-            h.until if r["ended_at"] is None else min(stored_time(r["ended_at"]), h.until),
+            max(stored_time(r["started_at"]), since),
+            until if r["ended_at"] is None else min(stored_time(r["ended_at"]), until),
             str(r["order_number"]),
         )
         for r in rows
     ]
 
 
-def time_buckets(h: History, size: timedelta | None) -> list[Bucket]:
-    return [Bucket(start, end) for start, end in buckets(h.since, h.until, size)]
+def time_buckets(since: datetime, until: datetime, size: timedelta | None) -> list[Bucket]:
+    return [Bucket(start, end) for start, end in buckets(since, until, size)]

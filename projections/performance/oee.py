@@ -81,20 +81,57 @@ def _sum(spans: Sequence[Piece | Stop | Window]) -> float:
     return _minutes(sum((s.end - s.start for s in spans), timedelta()))
 
 
+@dataclass
+class Sums:
+    """What a stretch of one equipment's time adds up to, in seconds: planned busy time, setup,
+    breakdowns, downtime with a planned reason, minor stops, and the breakdowns begun in it."""
+
+    pbt_s: float = 0.0
+    aust_s: float = 0.0
+    down_s: float = 0.0
+    planned_down_s: float = 0.0
+    minor_s: float = 0.0
+    breakdowns: int = 0
+
+    def add(self, other: Sums) -> None:
+        self.pbt_s += other.pbt_s
+        self.aust_s += other.aust_s
+        self.down_s += other.down_s
+        self.planned_down_s += other.planned_down_s
+        self.minor_s += other.minor_s
+        self.breakdowns += other.breakdowns
+
+
+def sums_of(pieces: Sequence[Piece], found: Sequence[Stop]) -> Sums:
+    """The sums of planned busy time by mode and of stops, all within one range."""
+    seconds = 60.0
+    return Sums(
+        pbt_s=_sum(pieces) * seconds,
+        aust_s=_sum([p for p in pieces if p.mode == EquipmentMode.CHANGEOVER]) * seconds,
+        down_s=_sum([s for s in found if s.unplanned]) * seconds,
+        planned_down_s=_sum([s for s in found if not s.minor and not s.unplanned]) * seconds,
+        minor_s=_sum([s for s in found if s.minor]) * seconds,
+        breakdowns=sum(1 for s in found if s.unplanned and s.first),
+    )
+
+
 def oee(pot: float, pieces: Sequence[Piece], found: Sequence[Stop], made: Sequence[Made]) -> Oee:
     """The OEE of one equipment over one range: its planned operation time, its planned busy time
     by mode, its stops and its counts, all within that range."""
-    pbt = _sum(pieces)
-    aust = _sum([p for p in pieces if p.mode == EquipmentMode.CHANGEOVER])
-    breakdown = _sum([s for s in found if s.unplanned])
-    adot = _sum([s for s in found if not s.minor])
-    adet = _sum([s for s in found if s.minor])
+    return from_sums(pot, sums_of(pieces, found), made)
+
+
+def from_sums(pot: float, sums: Sums, made: Sequence[Made]) -> Oee:
+    """The OEE over one range from its planned operation time (minutes), its sums and its counts."""
+    pbt, aust, breakdown = sums.pbt_s / 60, sums.aust_s / 60, sums.down_s / 60
+    adot = (sums.down_s + sums.planned_down_s) / 60
+    adet = sums.minor_s / 60
     apt = pbt - aust - adot - adet
     gq, sq = sum(m.good for m in made), sum(m.reject for m in made)
     ideal = float(sum((m.ideal_cycle_time_s * (m.good + m.reject) for m in made), Decimal(0))) / 60
     ideal_good = float(sum((m.ideal_cycle_time_s * m.good for m in made), Decimal(0))) / 60
     run = pbt - aust - adot
-    failures = sum(1 for s in found if s.unplanned and s.first)
+    failures = sums.breakdowns
     losses = {
         "breakdowns": round(breakdown, 3),
         "setup_and_adjustments": round(aust + adot - breakdown, 3),

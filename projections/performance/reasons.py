@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from domain.equipment import Equipment
 from domain.equipment_day import EquipmentDay
 from domain.reason_tree import Reason, ReasonTree
+from projections.performance.states import mark_changed
 from projections.runner import ReadModelProjection, Recorded, applies, utc_text
 from projections.store import ReadStore, Row, Tx, stored_time
 
@@ -23,7 +24,7 @@ MARK_COLUMNS = (
 
 class ReasonsProjection(ReadModelProjection):
     name = "downtime_reasons"
-    tables = ("rm_reason_trees", "rm_equipment_classes", "rm_stop_marks")
+    tables = ("rm_reason_trees", "rm_equipment_classes", "rm_stop_marks", "rm_reason_dirty")
 
     def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
         self.tx = tx
@@ -35,6 +36,7 @@ class ReasonsProjection(ReadModelProjection):
             f"VALUES ({', '.join('?' * len(MARK_COLUMNS))})",
             self.marks,
         )
+        mark_changed(tx, self.t["rm_reason_dirty"], [(m[0], m[1], m[2]) for m in self.marks])
 
     @applies(ReasonTree.Defined, ReasonTree.Redefined)
     def tree(self, r: Recorded) -> None:

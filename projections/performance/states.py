@@ -22,7 +22,14 @@ MODE_COLUMNS = ("equipment_code", "at", "position", "mode", "actor_id", "kind")
 
 class StatesProjection(ReadModelProjection):
     name = "equipment_states"
-    tables = ("rm_equipment_states", "rm_equipment_modes")
+    # The hourly summaries go with the timelines they sum up (projections/performance/summary.py).
+    tables = (
+        "rm_equipment_states",
+        "rm_equipment_modes",
+        "rm_equipment_hours",
+        "rm_equipment_summary",
+        "rm_summary_dirty",
+    )
 
     def begin(self, tx: Tx, page: Sequence[Recorded]) -> None:
         self.states: list[tuple[Any, ...]] = []
@@ -37,6 +44,7 @@ class StatesProjection(ReadModelProjection):
                 f"INSERT INTO {self.t[table]} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
                 rows,
             )
+        mark_changed(tx, self.t["rm_summary_dirty"], [(r[0], r[1], r[2]) for r in (*self.states, *self.modes)])
 
     def _state(self, r: Recorded, state: str, kind: str, *, in_model: bool = True, **more: Any) -> None:
         e = r.event
@@ -77,6 +85,28 @@ class StatesProjection(ReadModelProjection):
     def mode_set(self, r: Recorded) -> None:
         e = r.event
         self.modes.append((e.equipment_code, r.at, r.position, str(e.mode), e.provenance.actor.id, "set"))
+
+
+def mark_changed(tx: Tx, table: str, changes: Sequence[tuple[str, str, int]]) -> None:
+    """Marks where each equipment's history changed, an hour at a time (the earliest change in the
+    hour, the last position), so that its hourly summary is brought up to date before it is read
+    again. However the log is paged, the marks come out the same."""
+    marked: dict[tuple[str, str], tuple[str, int]] = {}
+    for code, at, position in changes:
+        key = (code, utc_text(floor_hour(stored_time(at))))
+        first, last = marked.get(key, (at, position))
+        marked[key] = (min(first, at), max(last, position))
+    tx.executemany(
+        f"INSERT INTO {table} (equipment_code, hour, at, position) VALUES (?, ?, ?, ?) "  # noqa: S608
+        "ON CONFLICT (equipment_code, hour) DO UPDATE SET "
+        f"at = CASE WHEN excluded.at < {table}.at THEN excluded.at ELSE {table}.at END, "
+        f"position = CASE WHEN excluded.position > {table}.position THEN excluded.position ELSE {table}.position END",
+        [(code, hour, at, position) for (code, hour), (at, position) in marked.items()],
+    )
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class Interval(NamedTuple):

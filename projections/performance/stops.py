@@ -15,6 +15,7 @@ wherever reports cut it:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -60,37 +61,26 @@ class Stop(NamedTuple):
         return not self.minor and (self.reason is None or not self.reason.planned)
 
 
-def _intersect(a: Iterable[Window], b: Sequence[Window]) -> list[Window]:
-    out = []
-    for x in a:
-        for y in b:
-            start, end = max(x.start, y.start), min(x.end, y.end)
-            if start < end:
-                out.append(Window(start, end))
-    return out
-
-
 def planned(modes: Sequence[Interval], busy: Sequence[Window] | None = None) -> list[Piece]:
     """Planned busy time, by mode: the calendar's busy windows (all of the modes' span without a
     calendar) in a mode that counts; contiguous stretches of one mode make one piece."""
     pieces: list[Piece] = []
-    for m in modes:
-        if m.value not in COUNTING:
-            continue
-        spans = [Window(m.start, m.end)] if busy is None else _intersect([Window(m.start, m.end)], busy)
-        for span in spans:
-            if pieces and pieces[-1].end == span.start and pieces[-1].mode == m.value:
-                pieces[-1] = pieces[-1]._replace(end=span.end)
-            else:
-                pieces.append(Piece(span.start, span.end, m.value))
+    counting = [m for m in modes if m.value in COUNTING]
+    spans = ((m, m.start, m.end) for m in counting) if busy is None else _overlaps(counting, busy)
+    for m, start, end in spans:
+        if pieces and pieces[-1].end == start and pieces[-1].mode == m.value:
+            pieces[-1] = pieces[-1]._replace(end=end)
+        else:
+            pieces.append(Piece(start, end, m.value))
     return pieces
 
 
 def _cut(stop: Stop, cuts: Sequence[datetime], *, new_pieces: bool) -> list[Stop]:
-    """The stop cut at each moment within it; a piece after an operator's split is a stop of its own
-    (named by the split's moment), one after a shift boundary goes on from the one before."""
+    """The stop cut at each moment (of `cuts`, sorted) within it; a piece after an operator's split
+    is a stop of its own (named by the split's moment), one after a shift boundary goes on from the
+    one before."""
     pieces, start = [], stop.start
-    for at in sorted(c for c in cuts if stop.start < c < stop.end):
+    for at in cuts[bisect_right(cuts, stop.start) : bisect_left(cuts, stop.end)]:
         pieces.append(stop._replace(start=start, end=at))
         start = at
         stop = stop._replace(at=at) if new_pieces else stop._replace(first=False)
@@ -111,14 +101,9 @@ def stops(
 ) -> list[Stop]:
     """The equipment's stops by start, from its timelines over one range and what the calendar, the
     operators (`marks`, in the order given) and its fault codes say."""
-    windows = [p for p in planned(modes, busy) if p.mode == EquipmentMode.PRODUCTION]
-    parts = sorted(
-        (max(s.start, w.start), min(s.end, w.end), s.value, s.raw_code)
-        for s in states
-        if s.value != PackMLState.EXECUTE
-        for w in windows
-        if max(s.start, w.start) < min(s.end, w.end)
-    )
+    windows = [Window(p.start, p.end) for p in planned(modes, busy) if p.mode == EquipmentMode.PRODUCTION]
+    stopped = [s for s in states if s.value != PackMLState.EXECUTE]
+    parts = [(start, end, s.value, s.raw_code) for s, start, end in _overlaps(stopped, windows)]
     found: list[tuple[datetime, datetime, list[str], str | None]] = []
     for start, end, state, raw in parts:
         if found and found[-1][1] == start:  # the machine went on from one stopped state to another
@@ -126,24 +111,43 @@ def stops(
             found[-1] = (first, end, names + ([state] if names[-1] != state else []), fault)
         else:
             found.append((start, end, [state], raw))
-    splits = [m.at for m in marks if m.kind == "split"]
-    reasons = [m for m in marks if m.reason is not None]
+    splits = sorted(m.at for m in marks if m.kind == "split")
+    # Reasons by their moment; of those within a piece, the last given (the highest index) counts.
+    reasons = sorted((m.at, n, m.reason) for n, m in enumerate(marks) if m.reason is not None)
+    moments = [r[0] for r in reasons]
     boundaries = sorted({t for s in shifts for t in (s.start, s.end)})
+    shift_starts = [s.start for s in shifts]
     answer = []
     for start, end, names, raw in found:
         whole = Stop(equipment_code, start, end, tuple(names), end - start < micro_stop, start)
         known = (faults or {}).get(raw) if raw else None
         for piece in _cut(whole, splits, new_pieces=True):
-            given = [m for m in reasons if piece.start <= m.at < piece.end]
+            given = reasons[bisect_left(moments, piece.start) : bisect_left(moments, piece.end)]
             explained = piece
             if given:
-                explained = piece._replace(reason=given[-1].reason, explained_by="operator")
+                explained = piece._replace(reason=max(given, key=lambda r: r[1])[2], explained_by="operator")
             elif known is not None:
                 explained = piece._replace(reason=known, explained_by="fault code")
             for part in _cut(explained, boundaries, new_pieces=False):
-                shift = next((s.name for s in shifts if s.start <= part.start < s.end), None)
+                i = bisect_right(shift_starts, part.start) - 1
+                shift = shifts[i].name if i >= 0 and part.start < shifts[i].end else None
                 answer.append(part._replace(shift=shift))
     return answer
+
+
+def _overlaps(spans: Sequence[Interval], windows: Sequence[Window]) -> Iterable[tuple[Interval, datetime, datetime]]:
+    """Each span's overlap with each window, both sorted by start and neither overlapping itself,
+    in one sweep."""
+    w = 0
+    for span in spans:
+        while w < len(windows) and windows[w].end <= span.start:
+            w += 1
+        k = w
+        while k < len(windows) and windows[k].start < span.end:
+            start, end = max(span.start, windows[k].start), min(span.end, windows[k].end)
+            if start < end:
+                yield span, start, end
+            k += 1
 
 
 def clip_stops(found: Iterable[Stop], start: datetime, end: datetime) -> list[Stop]:

@@ -2,12 +2,14 @@
 (a connector's backlog arrives late), a shift pattern with breaks and planned downtime. Whatever the
 order of arrival, the views give what the same changes in order give; run time and every loss add
 up to planned busy time in every shift and over the range; the shifts add up to the range;
-availability and quality stay in [0, 1].
+availability and quality stay in [0, 1]; and the hourly summaries give the figures the timelines
+give, by hour, by shift and over the range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import astuple
 from datetime import datetime, timedelta
 from random import Random
 
@@ -17,11 +19,14 @@ from hypothesis import strategies as st
 
 from api.capabilities import PROJECTIONS
 from api.runtime import Runtime
+from application.commands import Command
 from application.performance.calendar import BreakIn, DefineShiftPattern, PlanDowntime, ShiftIn
 from application.performance.states import ObserveState, SetMode
 from domain.packml import EquipmentMode, PackMLState
 from infrastructure.settings import Settings
-from projections.performance.history import figures, history, shift_buckets
+from projections.performance.history import Bucket, figures, history, shift_buckets, time_buckets
+from projections.performance.oee import Oee
+from projections.performance.summary import summary_figures
 from projections.runner import ReadModelRunner
 from projections.store import ReadStore, open_read_store
 from tests.builders import T0, Plant, context, next_id
@@ -29,10 +34,11 @@ from tests.builders import T0, Plant, context, next_id
 DAY = T0.replace(hour=0) + timedelta(days=1)  # the calendar's first day: after the clock's now
 STATES = st.sampled_from([PackMLState.EXECUTE, PackMLState.HELD, PackMLState.SUSPENDED, PackMLState.STOPPED])
 MODES = st.sampled_from([EquipmentMode.PRODUCTION, EquipmentMode.CHANGEOVER, EquipmentMode.MAINTENANCE])
+DAY_AND_NIGHT = [ShiftIn("Day", "07:00", "19:00", [BreakIn("12:00", "12:45")]), ShiftIn("Night", "19:00", "07:00")]
 PATTERNS = st.sampled_from(
     [
         [ShiftIn("Early", "06:00", "14:00", [BreakIn("10:00", "10:30")]), ShiftIn("Late", "14:00", "22:00")],
-        [ShiftIn("Day", "07:00", "19:00", [BreakIn("12:00", "12:45")]), ShiftIn("Night", "19:00", "07:00")],
+        DAY_AND_NIGHT,
         [ShiftIn("Short", "05:30", "06:30")],
     ]
 )
@@ -44,6 +50,23 @@ DOWNTIME = st.lists(st.tuples(st.integers(0, 48 * 60), st.integers(1, 240)), max
 
 def at(minute: int) -> datetime:
     return DAY + timedelta(hours=4, minutes=minute)
+
+
+def calendar_of(plant: Plant, shifts: list[ShiftIn], downtime: list[tuple[int, int]]) -> list[Command]:
+    """The line's pattern from the calendar's first day, every day, and its planned downtime."""
+    return [
+        DefineShiftPattern(
+            command_id=next_id(),
+            calendar_code=plant.line,
+            effective_from=DAY,
+            shifts=shifts,
+            working_days=[1, 2, 3, 4, 5, 6, 7],
+        ),
+        *(
+            PlanDowntime(command_id=next_id(), calendar_code=plant.line, start=at(a), end=at(a + n), kind="Maintenance")
+            for a, n in downtime
+        ),
+    ]
 
 
 def catch_up(runtime: Runtime, store: ReadStore) -> None:
@@ -70,7 +93,7 @@ def store(settings: Settings) -> Iterator[ReadStore]:
     opened.close()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     changes=CHANGES,
     modes=MODE_CHANGES,
@@ -116,7 +139,8 @@ def test_late_reports_change_nothing_and_the_losses_make_up_planned_time_in_ever
     since, until = at(0), at(48 * 60)
 
     first, second = history(store, in_order.filler, since, until), history(store, shuffled.filler, since, until)
-    whole, by_shift = figures(second, since, until), [figures(second, b.start, b.end) for b in shift_buckets(second)]
+    shifts_worked = shift_buckets(second.plan, since, until)
+    whole, by_shift = figures(second, since, until), [figures(second, b.start, b.end) for b in shifts_worked]
 
     assert whole == figures(first, since, until)  # the order of arrival changes nothing
     for f in (whole, *by_shift):
@@ -126,3 +150,35 @@ def test_late_reports_change_nothing_and_the_losses_make_up_planned_time_in_ever
     for element in ("pbt", "aust", "adot", "adet"):
         in_shifts = sum(getattr(f, element) for f in by_shift)
         assert in_shifts == pytest.approx(getattr(whole, element), abs=0.01), element
+    # The hourly summary gives what the timelines give, by hour, by shift and over the range.
+    hours = time_buckets(since, until, timedelta(hours=1))
+    cuts = [Bucket(since, until), *shifts_worked, *hours]
+    summarised = summary_figures(store, shuffled.filler, since, until, cuts)
+    live = [figures(second, b.start, b.end) for b in cuts]
+    assert [same(f) for f in summarised] == [same(f) for f in live]
+
+
+def test_a_report_of_the_day_before_arriving_late_is_not_hidden_by_the_next_day_s_opening(
+    runtime: Runtime, store: ReadStore
+) -> None:
+    # Execute, then a stop reported on the next day before the Held that began it arrives: the
+    # next day's record opened in Execute, the last state known then. The stop runs on.
+    plant = Plant.named()
+    for command in [*plant.commands(), *calendar_of(plant, DAY_AND_NIGHT, [])]:
+        runtime.bus.execute(command, context())
+    report(runtime, plant, [(0, PackMLState.EXECUTE), (1200, PackMLState.HELD), (1, PackMLState.HELD)], [])
+    catch_up(runtime, store)
+    since, until = at(0), at(48 * 60)
+    h = history(store, plant.filler, since, until)
+    cuts = [Bucket(since, until), *time_buckets(since, until, timedelta(hours=1))]
+
+    summarised = summary_figures(store, plant.filler, since, until, cuts)
+
+    assert [(s.start, s.first) for s in h.stops if s.first] == [(at(180), True), (at(525), True), (at(1965), True)]
+    assert [same(f) for f in summarised] == [same(figures(h, b.start, b.end)) for b in cuts]
+
+
+def same(f: Oee) -> tuple[object, ...]:
+    """The figures, to the precision they are given in (sums of seconds may differ in the last bit)."""
+    rounded = tuple(round(v, 2) if isinstance(v, float) else v for v in astuple(f)[:-4])
+    return (*rounded, *(round(v, 2) for v in f.losses.values()), f.breakdowns)
