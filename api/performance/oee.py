@@ -92,7 +92,7 @@ class OeeView(msgspec.Struct, frozen=True):
 
 
 def _bucket(b: Bucket, f: Oee) -> OeeBucket:
-    return OeeBucket(b.start, b.end, b.name, **{k: getattr(f, k) for k in Oee.__dataclass_fields__})
+    return OeeBucket(b.start, b.end, b.name, *f)  # the bucket's fields after `name` are Oee's, in order
 
 
 def cuts(store: ReadStore, code: str, since: datetime, until: datetime, kind: str) -> list[Bucket]:

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from math import floor
+from typing import NamedTuple
 
 from domain.packml import EquipmentMode
 from domain.shift_calendar import Window
@@ -43,8 +45,7 @@ class Made:
     ideal_cycle_time_s: Decimal
 
 
-@dataclass(frozen=True)
-class Oee:
+class Oee(NamedTuple):  # a year of hours makes 8,784 of them: a tuple is quick to make and to copy
     """One equipment's OEE and its losses over one range, in minutes and units."""
 
     pot: float  # planned operation time
@@ -73,18 +74,15 @@ def _minutes(delta: timedelta) -> float:
     return delta.total_seconds() / 60
 
 
-def _ratio(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole > 0 else None
-
-
 def _sum(spans: Sequence[Piece | Stop | Window]) -> float:
     return _minutes(sum((s.end - s.start for s in spans), timedelta()))
 
 
-@dataclass
+@dataclass(slots=True)
 class Sums:
-    """What a stretch of one equipment's time adds up to, in seconds: planned busy time, setup,
-    breakdowns, downtime with a planned reason, minor stops, and the breakdowns begun in it."""
+    """What a stretch of one equipment's time adds up to: in seconds, planned busy time, setup,
+    breakdowns, downtime with a planned reason and minor stops; the breakdowns begun in it; and its
+    counted units, with the seconds they would take at their ideal cycle (all and good ones)."""
 
     pbt_s: float = 0.0
     aust_s: float = 0.0
@@ -92,20 +90,35 @@ class Sums:
     planned_down_s: float = 0.0
     minor_s: float = 0.0
     breakdowns: int = 0
+    gq: int = 0
+    sq: int = 0
+    ideal_s: float = 0.0
+    ideal_good_s: float = 0.0
 
-    def add(self, other: Sums) -> None:
-        self.pbt_s += other.pbt_s
-        self.aust_s += other.aust_s
-        self.down_s += other.down_s
-        self.planned_down_s += other.planned_down_s
-        self.minor_s += other.minor_s
-        self.breakdowns += other.breakdowns
+    def add(self, o: Sums) -> None:
+        self.pbt_s += o.pbt_s
+        self.aust_s += o.aust_s
+        self.down_s += o.down_s
+        self.planned_down_s += o.planned_down_s
+        self.minor_s += o.minor_s
+        self.breakdowns += o.breakdowns
+        self.gq += o.gq
+        self.sq += o.sq
+        self.ideal_s += o.ideal_s
+        self.ideal_good_s += o.ideal_good_s
+
+    def count(self, good: int, reject: int, ideal_cycle_time_s: float) -> None:
+        """Adds units made at an order's ideal cycle time."""
+        self.gq += good
+        self.sq += reject
+        self.ideal_s += ideal_cycle_time_s * (good + reject)
+        self.ideal_good_s += ideal_cycle_time_s * good
 
 
-def sums_of(pieces: Sequence[Piece], found: Sequence[Stop]) -> Sums:
-    """The sums of planned busy time by mode and of stops, all within one range."""
+def sums_of(pieces: Sequence[Piece], found: Sequence[Stop], made: Sequence[Made] = ()) -> Sums:
+    """The sums of planned busy time by mode, of stops and of units, all within one range."""
     seconds = 60.0
-    return Sums(
+    sums = Sums(
         pbt_s=_sum(pieces) * seconds,
         aust_s=_sum([p for p in pieces if p.mode == EquipmentMode.CHANGEOVER]) * seconds,
         down_s=_sum([s for s in found if s.unplanned]) * seconds,
@@ -113,54 +126,64 @@ def sums_of(pieces: Sequence[Piece], found: Sequence[Stop]) -> Sums:
         minor_s=_sum([s for s in found if s.minor]) * seconds,
         breakdowns=sum(1 for s in found if s.unplanned and s.first),
     )
+    for m in made:
+        sums.count(m.good, m.reject, float(m.ideal_cycle_time_s))
+    return sums
 
 
 def oee(pot: float, pieces: Sequence[Piece], found: Sequence[Stop], made: Sequence[Made]) -> Oee:
     """The OEE of one equipment over one range: its planned operation time, its planned busy time
     by mode, its stops and its counts, all within that range."""
-    return from_sums(pot, sums_of(pieces, found), made)
+    return from_sums(pot, sums_of(pieces, found, made))
 
 
-def from_sums(pot: float, sums: Sums, made: Sequence[Made]) -> Oee:
-    """The OEE over one range from its planned operation time (minutes), its sums and its counts."""
+def _r3(x: float) -> float:
+    """`x` to three places (round() to a number of places is slow, and a year of hours needs 175,000)."""
+    return floor(x * 1000 + 0.5) / 1000
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return floor(part / whole * 10_000 + 0.5) / 10_000 if whole > 0 else None
+
+
+def from_sums(pot: float, sums: Sums) -> Oee:
+    """The OEE over one range from its planned operation time (minutes) and its sums."""
     pbt, aust, breakdown = sums.pbt_s / 60, sums.aust_s / 60, sums.down_s / 60
     adot = (sums.down_s + sums.planned_down_s) / 60
     adet = sums.minor_s / 60
     apt = pbt - aust - adot - adet
-    gq, sq = sum(m.good for m in made), sum(m.reject for m in made)
-    ideal = float(sum((m.ideal_cycle_time_s * (m.good + m.reject) for m in made), Decimal(0))) / 60
-    ideal_good = float(sum((m.ideal_cycle_time_s * m.good for m in made), Decimal(0))) / 60
+    ideal, ideal_good = sums.ideal_s / 60, sums.ideal_good_s / 60
     run = pbt - aust - adot
     failures = sums.breakdowns
     losses = {
-        "breakdowns": round(breakdown, 3),
-        "setup_and_adjustments": round(aust + adot - breakdown, 3),
-        "minor_stops": round(adet, 3),
-        "reduced_speed": round(apt - ideal, 3),  # negative where it ran faster than ideal
+        "breakdowns": _r3(breakdown),
+        "setup_and_adjustments": _r3(aust + adot - breakdown),
+        "minor_stops": _r3(adet),
+        "reduced_speed": _r3(apt - ideal),  # negative where it ran faster than ideal
         "startup_rejects": 0.0,  # not told apart from production rejects yet
-        "production_rejects": round(ideal - ideal_good, 3),
+        "production_rejects": _r3(ideal - ideal_good),
     }
     return Oee(
-        pot=round(pot, 3),
-        pdot=round(pot - pbt, 3),
-        pbt=round(pbt, 3),
-        aust=round(aust, 3),
-        adot=round(adot, 3),
-        adet=round(adet, 3),
-        apt=round(apt, 3),
-        pq=gq + sq,
-        gq=gq,
-        sq=sq,
-        ideal_minutes=round(ideal, 3),
-        productive_minutes=round(ideal_good, 3),
-        availability=_ratio(run, pbt),
-        performance=_ratio(ideal, run),
-        quality=_ratio(ideal_good, ideal),
-        oee=_ratio(ideal_good, pbt),
-        losses=losses,
-        breakdowns=failures,
-        mtbf_minutes=round(run / failures, 3) if failures else None,
-        mttr_minutes=round(breakdown / failures, 3) if failures else None,
+        _r3(pot),
+        _r3(pot - pbt),
+        _r3(pbt),
+        _r3(aust),
+        _r3(adot),
+        _r3(adet),
+        _r3(apt),
+        sums.gq + sums.sq,
+        sums.gq,
+        sums.sq,
+        _r3(ideal),
+        _r3(ideal_good),
+        _ratio(run, pbt),
+        _ratio(ideal, run),
+        _ratio(ideal_good, ideal),
+        _ratio(ideal_good, pbt),
+        losses,
+        failures,
+        _r3(run / failures) if failures else None,
+        _r3(breakdown / failures) if failures else None,
     )
 
 

@@ -19,7 +19,6 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -27,7 +26,7 @@ from domain.packml import EquipmentMode, PackMLState, authoritative
 from projections.performance import counts as count_view
 from projections.performance.calendar import plan
 from projections.performance.history import Bucket, History, history, stop_began
-from projections.performance.oee import Made, Oee, Sums, from_sums, sums_of
+from projections.performance.oee import Oee, Sums, from_sums, sums_of
 from projections.performance.states import floor_hour
 from projections.performance.stops import clip_stops
 from projections.runner import utc_text
@@ -146,19 +145,20 @@ def counted_hours(store: ReadStore, code: str, since: datetime, until: datetime)
         )
 
 
+def _sums(r: Row) -> Sums:
+    return Sums(
+        float(r["pbt_s"]),
+        float(r["aust_s"]),
+        float(r["down_s"]),
+        float(r["planned_down_s"]),
+        float(r["minor_s"]),
+        int(r["breakdowns"]),
+    )
+
+
 def to_sums(rows: Iterable[Row]) -> dict[datetime, Sums]:
     """The summary's rows as sums, by hour."""
-    return {
-        stored_time(r["hour"]): Sums(
-            float(r["pbt_s"]),
-            float(r["aust_s"]),
-            float(r["down_s"]),
-            float(r["planned_down_s"]),
-            float(r["minor_s"]),
-            int(r["breakdowns"]),
-        )
-        for r in rows
-    }
+    return {stored_time(r["hour"]): _sums(r) for r in rows}
 
 
 class Cell(NamedTuple):
@@ -200,15 +200,35 @@ def _summary_cells(store: ReadStore, code: str, start: datetime, end: datetime, 
     ]
 
 
+def _one_cell(store: ReadStore, code: str, start: datetime, end: datetime) -> Cell:
+    """The summary's hours in [start, end) added up by the database, as one cell."""
+    span = (code, utc_text(start), utc_text(end))
+    with store.reader() as tx:
+        (total,) = tx.execute(
+            f"SELECT {', '.join(f'COALESCE(SUM({n}), 0) AS {n}' for n in SUMS)} FROM rm_equipment_hours "  # noqa: S608
+            "WHERE equipment_code = ? AND hour >= ? AND hour < ?",
+            span,
+        )
+        counted = tx.execute(
+            "SELECT order_number, source, SUM(good) AS good, SUM(reject) AS reject FROM rm_count_hours "
+            "WHERE equipment_code = ? AND hour >= ? AND hour < ? GROUP BY order_number, source",
+            span,
+        )
+    units = [(r["order_number"] or None, str(r["source"]), int(r["good"]), int(r["reject"])) for r in counted]
+    return Cell(start, end, _sums(total), units)
+
+
 def cells(store: ReadStore, code: str, since: datetime, until: datetime, cuts: list[datetime]) -> list[Cell]:
     """The range as cells, by start: whole hours from the summary where it is settled and no cut
-    falls inside them, the rest live (cut at `cuts`)."""
+    falls inside them (added up by the database where no cut falls inside them all), the rest
+    live (cut at `cuts`)."""
     settled = refresh(store, code) or since
     first, last = ceil_hour(since), min(floor_hour(until), settled)
     if last <= first:
         return _live_cells(store, code, since, until, cuts)
-    split = {floor_hour(c) for c in cuts if first <= c < last and c != floor_hour(c)}
-    found = _summary_cells(store, code, first, last, split)
+    split = {floor_hour(c) for c in cuts if first <= c < last and c.timestamp() % 3600}
+    whole = not any(first < c < last for c in cuts)
+    found = [_one_cell(store, code, first, last)] if whole else _summary_cells(store, code, first, last, split)
     spans = [(since, first), (last, until), *((hour, hour + HOUR) for hour in split)]
     for start, end in spans:
         if start < end:
@@ -218,14 +238,16 @@ def cells(store: ReadStore, code: str, since: datetime, until: datetime, cuts: l
 
 def _operation_minutes(windows: list[tuple[datetime, datetime]], buckets: list[Bucket]) -> list[float]:
     """Each bucket's planned operation time, in minutes, from windows sorted by start."""
-    starts = [w[0] for w in windows]
+    spans = [(w[0].timestamp(), w[1].timestamp()) for w in windows]  # seconds: quick to compare
+    starts = [w[0] for w in spans]
     answer = []
     for b in buckets:
+        start, end = b.start.timestamp(), b.end.timestamp()
         total = 0.0
-        for w_start, w_end in windows[max(0, bisect_right(starts, b.start) - 1) :]:
-            if w_start >= b.end:
-                break
-            total += max(0.0, (min(w_end, b.end) - max(w_start, b.start)).total_seconds())
+        i = max(0, bisect_right(starts, start) - 1)
+        while i < len(spans) and spans[i][0] < end:
+            total += max(0.0, min(spans[i][1], end) - max(spans[i][0], start))
+            i += 1
         answer.append(total / 60)
     return answer
 
@@ -242,19 +264,21 @@ def summary_figures(store: ReadStore, code: str, since: datetime, until: datetim
         for order, source, _, _ in cell.counts:
             sources[order].add(source)
     counting = {order: authoritative(found_sources) for order, found_sources in sources.items()}
-    cycles = count_view.routing_of(store, code, sorted(o for o in counting if o))
-    starts = [c.start for c in found]
+    cycles = {
+        order: float(row["ideal_cycle_time_s"])
+        for order, row in count_view.routing_of(store, code, sorted(o for o in counting if o)).items()
+    }
+    for cell in found:  # each cell's units of its orders' authoritative sources, at their ideal cycle
+        for order, source, good, reject in cell.counts:
+            if order in cycles and source == counting[order]:
+                cell.sums.count(good, reject, cycles[order])
+    starts = [c.start.timestamp() for c in found]  # seconds: quick to compare
     answer = []
     for b, pot in zip(buckets, pots, strict=True):
-        total, made = Sums(), defaultdict[str, list[int]](lambda: [0, 0])
-        for cell in found[bisect_left(starts, b.start) :]:
-            if cell.start >= b.end:
-                break
-            total.add(cell.sums)
-            for order, source, good, reject in cell.counts:
-                if order in cycles and source == counting[order]:
-                    made[order][0] += good
-                    made[order][1] += reject
-        units = [Made(g, r, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, r) in made.items()]
-        answer.append(from_sums(pot, total, units))
+        total = Sums()
+        i, end = bisect_left(starts, b.start.timestamp()), b.end.timestamp()
+        while i < len(found) and starts[i] < end:
+            total.add(found[i].sums)
+            i += 1
+        answer.append(from_sums(pot, total))
     return answer

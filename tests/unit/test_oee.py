@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.performance.oee import OeeBucket
 from domain.reason_tree import Reason
 from domain.shift_calendar import Window, subtract
-from projections.performance.oee import Made, buckets, oee, oee_of
+from projections.performance.oee import Made, Oee, buckets, oee, oee_of
 from projections.performance.reasons import Mark
 from projections.performance.stops import planned, stops
 from tests.timelines import MODE_NAMES, STATE_NAMES, changes, minutes, timeline
@@ -137,3 +138,7 @@ def test_buckets_cut_a_range_into_aligned_pieces_the_last_one_short() -> None:
     cut = buckets(minutes(0), minutes(150), minutes(60) - minutes(0))
 
     assert cut == [(minutes(0), minutes(60)), (minutes(60), minutes(120)), (minutes(120), minutes(150))]
+
+
+def test_an_oee_bucket_is_its_span_and_name_then_the_figures_in_their_order() -> None:
+    assert OeeBucket.__struct_fields__ == ("start", "end", "name", *Oee._fields)  # api/performance/oee.py _bucket
