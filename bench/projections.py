@@ -206,6 +206,37 @@ def write_performance_history(
     return saved
 
 
+def catch_up_rows(
+    app: Chronicle, store: PostgresReadStore, projections: Sequence[type[Any]], rows: list[dict[str, Any]]
+) -> float:
+    """Times reading and decoding the whole log, then rebuilding each view from it, into `rows`;
+    answers the read+decode baseline in events/s."""
+    head = app.max_position()
+    count, seconds = read_and_decode(app)
+    baseline = count / seconds
+    rows.append(
+        {
+            "path": "read+decode (baseline)",
+            "events": count,
+            "seconds": round(seconds, 2),
+            "events_per_s": round(baseline),
+        }
+    )
+    for projection in projections:
+        started = time.perf_counter()
+        rebuild(app, store, projection, progress=ProgressBar(f"rebuild {projection.name}"))
+        seconds = time.perf_counter() - started
+        rows.append(
+            {
+                "path": f"rebuild {projection.name}",
+                "events": head,
+                "seconds": round(seconds, 2),
+                "events_per_s": round(head / seconds),
+            }
+        )
+    return baseline
+
+
 def performance_catch_up(base: PostgresTarget, events: int) -> dict[str, Any]:
     """Rebuilds each performance view from a generated line history, against reading and decoding
     the same log; in a scratch schema of its own."""
@@ -219,28 +250,7 @@ def performance_catch_up(base: PostgresTarget, events: int) -> dict[str, Any]:
             written = write_performance_history(app, events, progress=print_progress(events))
             sys.stderr.write("\n")
             head = app.max_position()
-            count, seconds = read_and_decode(app)
-            baseline = count / seconds
-            rows.append(
-                {
-                    "path": "read+decode (baseline)",
-                    "events": count,
-                    "seconds": round(seconds, 2),
-                    "events_per_s": round(baseline),
-                }
-            )
-            for projection in PERFORMANCE_PROJECTIONS:
-                started = time.perf_counter()
-                rebuild(app, store, projection, progress=ProgressBar(f"rebuild {projection.name}"))
-                seconds = time.perf_counter() - started
-                rows.append(
-                    {
-                        "path": f"rebuild {projection.name}",
-                        "events": head,
-                        "seconds": round(seconds, 2),
-                        "events_per_s": round(head / seconds),
-                    }
-                )
+            baseline = catch_up_rows(app, store, PERFORMANCE_PROJECTIONS, rows)
             views = rows[1:]
             all_seconds = sum(r["seconds"] for r in views)
             rows.append(
@@ -302,28 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         generated = generate(app, target, progress=print_progress(target))
         sys.stderr.write("\n")
         head = app.max_position()
-        count, seconds = read_and_decode(app)
-        baseline = count / seconds
-        rows.append(
-            {
-                "path": "read+decode (baseline)",
-                "events": count,
-                "seconds": round(seconds, 2),
-                "events_per_s": round(baseline),
-            }
-        )
-        for projection in ALL_PROJECTIONS:
-            started = time.perf_counter()
-            rebuild(app, store, projection, progress=ProgressBar(f"rebuild {projection.name}"))
-            seconds = time.perf_counter() - started
-            rows.append(
-                {
-                    "path": f"rebuild {projection.name}",
-                    "events": head,
-                    "seconds": round(seconds, 2),
-                    "events_per_s": round(head / seconds),
-                }
-            )
+        baseline = catch_up_rows(app, store, ALL_PROJECTIONS, rows)
         all_seconds = sum(r["seconds"] for r in rows[1:])
         rows.append(
             {
