@@ -24,7 +24,6 @@ from domain.shift_calendar import (
 )
 from projections.runner import ReadModelProjection, Recorded, applies, utc_text
 from projections.store import ReadStore, Tx, stored_time
-from projections.traceability.equipment import get_equipment
 
 _PATTERN = msgspec.json.Decoder(Pattern)
 MOST_LEVELS = 8  # an equipment hierarchy is a handful deep; a cycle in bad data stops here
@@ -84,17 +83,18 @@ class Plan(NamedTuple):
 
 
 def calendar_code(store: ReadStore, equipment_code: str) -> str | None:
-    """The nearest equipment up the hierarchy, from the equipment itself, that has a shift pattern."""
-    code: str | None = equipment_code
-    for _ in range(MOST_LEVELS):
-        if code is None:
-            return None
-        with store.reader() as tx:
-            if tx.execute("SELECT 1 FROM rm_shift_patterns WHERE calendar_code = ? LIMIT 1", (code,)):
-                return code
-        row = get_equipment(store, code)
-        code = None if row is None else row["parent_code"]
-    return None
+    """The nearest equipment up the hierarchy, from the equipment itself, that has a shift pattern
+    (one statement: the hierarchy is walked in the database)."""
+    with store.reader() as tx:
+        found = tx.execute(
+            "WITH RECURSIVE up(code, depth) AS (SELECT ?, 0 UNION ALL "
+            "SELECT e.parent_code, up.depth + 1 FROM rm_equipment e JOIN up ON e.code = up.code "
+            "WHERE e.parent_code IS NOT NULL AND up.depth < ?) "
+            "SELECT up.code FROM up WHERE EXISTS (SELECT 1 FROM rm_shift_patterns p WHERE p.calendar_code = up.code) "
+            "ORDER BY up.depth LIMIT 1",
+            (equipment_code, MOST_LEVELS),
+        )
+    return str(found[0]["code"]) if found else None
 
 
 def plan(store: ReadStore, equipment_code: str, since: datetime, until: datetime) -> Plan | None:

@@ -275,10 +275,13 @@ def summary_figures(store: ReadStore, code: str, since: datetime, until: datetim
     starts = [c.start.timestamp() for c in found]  # seconds: quick to compare
     answer = []
     for b, pot in zip(buckets, pots, strict=True):
+        i = bisect_left(starts, b.start.timestamp())
+        j = bisect_left(starts, b.end.timestamp(), lo=i)  # the bucket's cells: found[i:j]
+        if j - i == 1:  # one cell (hour by hour): nothing to add up
+            answer.append(from_sums(pot, found[i].sums))
+            continue
         total = Sums()
-        i, end = bisect_left(starts, b.start.timestamp()), b.end.timestamp()
-        while i < len(found) and starts[i] < end:
-            total.add(found[i].sums)
-            i += 1
+        for cell in found[i:j]:
+            total.add(cell.sums)
         answer.append(from_sums(pot, total))
     return answer
