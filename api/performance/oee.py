@@ -132,11 +132,14 @@ def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datet
 def line_oee(store: ReadStore, line: str, since: datetime, until: datetime, kind: str) -> OeeView:
     codes = on_line(store, line)
     slowest = bottleneck(store, codes, since, until)
-    machines = []
+    machines, found = [], []
     for code in codes:
-        (f,) = summary_figures(store, code, since, until, [Bucket(since, until)])
+        whole = Bucket(since, until)
+        cut = [whole, *cuts(store, code, since, until, kind)] if code == slowest else [whole]
+        f, *rest = summary_figures(store, code, since, until, cut)  # the bottleneck's buckets in the same pass
         machines.append(EquipmentOee(code, f.availability, f.performance, f.quality, f.oee))
-    found = [] if slowest is None else report(store, slowest, since, until, kind)
+        if code == slowest:
+            found = [_bucket(b, r) for b, r in zip(cut[1:], rest, strict=True)]
     return OeeView(kind, since, until, line=line, bottleneck=slowest, buckets=found, equipment=machines)
 
 
