@@ -1,8 +1,9 @@
 """Hourly summaries: each equipment's planned busy time, setup, downtime and minor stops per hour,
 so that OEE over a month or a year reads a row per hour, not a row per state change.
 
-The views mark where an equipment's history changed (`rm_summary_dirty`: a state, mode, reason or
-split at some time). Before a query reads an equipment's summary it brings it up to date: it
+The views mark where an equipment's history changed, an hour at a time (`rm_summary_dirty`: a
+state or a mode, marked by the states view; `rm_reason_dirty`: a reason or a split, marked by the
+reasons view). Before a query reads an equipment's summary it brings it up to date: it
 recomputes the hours from the start of the stop running at the earliest mark up to the equipment's
 horizon (the start of the interval, or the stop, still in progress: its length, and so whether a
 stop is minor, is not known yet) with the same code the live figures use (`history.py`). Hours
