@@ -125,7 +125,7 @@ def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datet
             "SELECT g.equipment_code FROM rm_order_routing g JOIN rm_order_runs r "  # noqa: S608
             "ON r.order_number = g.order_number AND r.equipment_code = g.equipment_code "
             f"WHERE g.equipment_code IN ({marks}) AND r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at > ?) "
-            "ORDER BY g.ideal_cycle_time_s DESC, g.operation DESC LIMIT 1",
+            "ORDER BY CAST(g.ideal_cycle_time_s AS REAL) DESC, g.operation DESC LIMIT 1",  # SQLite keeps it as text
             (*codes, utc_text(until), utc_text(since)),
         )
     return str(rows[0]["equipment_code"]) if rows else None

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from random import Random
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.capabilities import PROJECTIONS
+from api.performance.oee import bottleneck
 from api.runtime import Runtime
 from application.commands import Command
 from application.performance.calendar import BreakIn, DefineShiftPattern, PlanDowntime, ShiftIn
 from application.performance.states import ObserveState, SetMode
+from application.traceability.work_orders import OperationIn
 from domain.packml import EquipmentMode, PackMLState
 from infrastructure.settings import Settings
 from projections.performance.history import Bucket, figures, history, shift_buckets, time_buckets
@@ -183,3 +187,20 @@ def same(f: Oee) -> tuple[object, ...]:
     """The figures, to the precision they are given in (sums of seconds may differ in the last bit)."""
     rounded = tuple(round(v, 2) if isinstance(v, float) else v for v in f[:-4])
     return (*rounded, *(round(v, 2) for v in f.losses.values()), f.breakdowns)
+
+
+def test_the_bottleneck_is_the_longest_ideal_cycle_by_number_not_by_text(runtime: Runtime, store: ReadStore) -> None:
+    plant = Plant.named()
+    create = plant.create_order("WO-BOTTLENECK-" + next_id())
+    routing = [OperationIn(10, "Mix", plant.mixer, Decimal("9")), OperationIn(20, "Fill", plant.filler, Decimal("10"))]
+    for command in [
+        *plant.commands(),
+        msgspec.structs.replace(create, routing=routing),
+        *plant.running_order(create.order_number)[1:],
+    ]:
+        runtime.bus.execute(command, context())
+    catch_up(runtime, store)
+
+    assert (
+        bottleneck(store, [plant.mixer, plant.filler], T0, T0 + timedelta(days=400)) == plant.filler
+    )  # "9" > "10" as text
