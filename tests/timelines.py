@@ -3,11 +3,16 @@ that make any sequence of them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
+from domain.shift_calendar import Window
+from projections.performance.oee import Made, Oee, oee
+from projections.performance.reasons import MICRO_STOP
 from projections.performance.states import Interval
+from projections.performance.stops import planned, stops
 
 T = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -42,3 +47,18 @@ def _cumulative(first: str, steps: list[tuple[int, str]]) -> list[tuple[float, s
         if at < 480:
             out.append((at, name))
     return out
+
+
+def oee_of(
+    states: Sequence[Interval],
+    modes: Sequence[Interval],
+    made: Sequence[Made],
+    busy: Sequence[Window] | None = None,
+    micro: timedelta = MICRO_STOP,
+) -> Oee:
+    """The OEE over the span of the mode timeline (or the calendar's busy time), from the timelines
+    alone: no reasons given."""
+    operation = busy if busy is not None else [Window(modes[0].start, modes[-1].end)] if modes else []
+    found = stops("X", states, modes, busy=busy, micro_stop=micro)
+    pot = sum((w.end - w.start for w in operation), timedelta()).total_seconds() / 60
+    return oee(pot, planned(modes, busy), found, made)

@@ -24,11 +24,11 @@ from domain.errors import NotFoundError
 from projections.performance import counts as count_view
 from projections.performance import states as view
 from projections.performance.calendar import CalendarProjection, plan
+from projections.performance.counts import bottleneck
 from projections.performance.history import Bucket, order_buckets, shift_buckets, time_buckets
 from projections.performance.oee import Oee
 from projections.performance.reasons import ReasonsProjection
 from projections.performance.summary import summary_figures
-from projections.runner import utc_text
 from projections.store import ReadStore
 
 SIZES = {"range": None, "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -113,22 +113,6 @@ def report(store: ReadStore, code: str, since: datetime, until: datetime, kind: 
     """The equipment's figures per bucket of the kind asked for (projections/performance/summary.py)."""
     found = cuts(store, code, since, until, kind)
     return [_bucket(b, f) for b, f in zip(found, summary_figures(store, code, since, until, found), strict=True)]
-
-
-def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datetime) -> str | None:
-    """Of the equipment, the one with the longest ideal cycle time in the orders run in the range."""
-    if not codes:
-        return None
-    marks = ", ".join("?" * len(codes))
-    with store.reader() as tx:
-        rows = tx.execute(
-            "SELECT g.equipment_code FROM rm_order_routing g JOIN rm_order_runs r "  # noqa: S608
-            "ON r.order_number = g.order_number AND r.equipment_code = g.equipment_code "
-            f"WHERE g.equipment_code IN ({marks}) AND r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at > ?) "
-            "ORDER BY CAST(g.ideal_cycle_time_s AS REAL) DESC, g.operation DESC LIMIT 1",  # SQLite keeps it as text
-            (*codes, utc_text(until), utc_text(since)),
-        )
-    return str(rows[0]["equipment_code"]) if rows else None
 
 
 def line_oee(store: ReadStore, line: str, since: datetime, until: datetime, kind: str) -> OeeView:

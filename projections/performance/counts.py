@@ -9,18 +9,19 @@ the order has any machine count on that equipment, else the operators' reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.equipment_day import EquipmentDay
 from domain.work_order import WorkOrder
+from projections.performance.states import floor_hour
 from projections.runner import ReadModelProjection, Recorded, applies, utc_text
 from projections.store import ReadStore, Row, Tx, stored_time
 
 
 def count_hour(moment: datetime) -> datetime:
     """The hour (h, h + 1] a count whose window ends at `moment` falls in, by its start."""
-    return (moment - timedelta(microseconds=1)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor_hour(moment - timedelta(microseconds=1))
 
 
 COUNT_COLUMNS = ("equipment_code", "at", "position", "since", "good", "reject", "source", "order_number")
@@ -165,3 +166,20 @@ def count_rows(store: ReadStore, code: str, since: datetime, until: datetime) ->
             f"c.reject AS reject {IN_RANGE} ORDER BY c.at, c.position",
             (code, utc_text(since), utc_text(until)),
         )
+
+
+def bottleneck(store: ReadStore, codes: list[str], since: datetime, until: datetime) -> str | None:
+    """Of the equipment (a line's), its bottleneck: the one with the longest ideal cycle time in the
+    routings of the orders run in the range (the later operation on a tie). Line OEE is its OEE."""
+    if not codes:
+        return None
+    marks = ", ".join("?" * len(codes))
+    with store.reader() as tx:
+        rows = tx.execute(
+            "SELECT g.equipment_code FROM rm_order_routing g JOIN rm_order_runs r "  # noqa: S608
+            "ON r.order_number = g.order_number AND r.equipment_code = g.equipment_code "
+            f"WHERE g.equipment_code IN ({marks}) AND r.started_at < ? AND (r.ended_at IS NULL OR r.ended_at > ?) "
+            "ORDER BY CAST(g.ideal_cycle_time_s AS REAL) DESC, g.operation DESC LIMIT 1",  # SQLite keeps it as text
+            (*codes, utc_text(until), utc_text(since)),
+        )
+    return str(rows[0]["equipment_code"]) if rows else None

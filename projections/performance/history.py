@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
-from domain.packml import EquipmentMode, PackMLState, authoritative
+from domain.packml import EquipmentMode, PackMLState
 from domain.shift_calendar import Window
-from projections.performance import counts as count_view
 from projections.performance import states as view
 from projections.performance.calendar import Plan, plan
-from projections.performance.oee import Made, Oee, buckets, oee
+from projections.performance.oee import buckets
 from projections.performance.reasons import equipment_reasons, marks
 from projections.performance.states import Interval
 from projections.performance.stops import Piece, Stop, clip_stops, planned, stops
 from projections.runner import utc_text
-from projections.store import ReadStore, Row, stored_time
+from projections.store import ReadStore, stored_time
 
 Span = TypeVar("Span", Piece, Window, Interval)
 MODE = str(EquipmentMode.PRODUCTION)
@@ -46,8 +44,6 @@ class History:
     plan: Plan | None
     pieces: list[Piece]
     stops: list[Stop]
-    counts: list[Row]
-    cycles: dict[str, Row]
 
 
 def stop_began(store: ReadStore, code: str, since: datetime) -> datetime:
@@ -89,7 +85,7 @@ def history(store: ReadStore, code: str, since: datetime, until: datetime) -> Hi
     # Production is the mode of an equipment never set otherwise, from its first reported state on:
     # before that nothing is known of it, and unknown time is no planned time.
     known = states[0].start if states else end
-    modes = _clip(view.timeline(store, "rm_equipment_modes", "mode", code, begin, end, default=MODE), known, end)
+    modes = clip(view.timeline(store, "rm_equipment_modes", "mode", code, begin, end, default=MODE), known, end)
     calendar = plan(store, code, begin, end)
     tree = equipment_reasons(store, code)
     found = stops(
@@ -102,50 +98,15 @@ def history(store: ReadStore, code: str, since: datetime, until: datetime) -> Hi
         faults=tree.faults,
         shifts=[] if calendar is None else calendar.shifts,
     )
-    rows = count_view.count_rows(store, code, since, until)
-    cycles = count_view.routing_of(store, code, sorted({r["order_number"] for r in rows if r["order_number"]}))
     pieces = planned(modes, None if calendar is None else calendar.busy)
-    return History(
-        code, since, until, calendar, _clip(pieces, since, until), clip_stops(found, since, until), rows, cycles
-    )
+    return History(code, since, until, calendar, clip(pieces, since, until), clip_stops(found, since, until))
 
 
-def _clip(spans: list[Span], start: datetime, end: datetime) -> list[Span]:
+def clip(spans: list[Span], start: datetime, end: datetime) -> list[Span]:
     """The spans within [start, end), cut to it."""
     return [
         s._replace(start=max(s.start, start), end=min(s.end, end)) for s in spans if s.start < end and s.end > start
     ]
-
-
-def made_in(rows: list[Row], cycles: dict[str, Row], start: datetime, end: datetime) -> list[Made]:
-    """The units counted in (start, end], per order from its authoritative source over the whole
-    range (domain/packml.py AUTHORITY), of orders whose ideal cycle is known."""
-    sources: dict[str, set[str]] = {}
-    for r in rows:
-        sources.setdefault(r["order_number"], set()).add(r["source"])
-    counting = {order: authoritative(found) for order, found in sources.items()}
-    totals: dict[str, tuple[int, int]] = {}
-    for r in rows:
-        order = r["order_number"]
-        if order not in cycles or not start < stored_time(r["at"]) <= end:
-            continue
-        if r["source"] != counting[order]:
-            continue  # the order's other sources: recorded, not counted
-        good, reject = totals.get(order, (0, 0))
-        totals[order] = (good + int(r["good"]), reject + int(r["reject"]))
-    return [Made(g, j, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, j) in totals.items()]
-
-
-def figures(h: History, start: datetime, end: datetime) -> Oee:
-    """The equipment's OEE over [start, end), a bucket of its history's range."""
-    operation = [Window(start, end)] if h.plan is None else _clip(h.plan.operation, start, end)
-    pot = sum(((w.end - w.start) for w in operation), timedelta()).total_seconds() / 60
-    return oee(
-        pot,
-        _clip(h.pieces, start, end),
-        clip_stops(h.stops, start, end),
-        made_in(h.counts, h.cycles, start, end),
-    )
 
 
 def shift_buckets(calendar: Plan | None, since: datetime, until: datetime) -> list[Bucket]:

@@ -31,9 +31,7 @@ from typing import NamedTuple
 
 from domain.packml import EquipmentMode
 from domain.shift_calendar import Window
-from projections.performance.reasons import MICRO_STOP
-from projections.performance.states import Interval
-from projections.performance.stops import Piece, Stop, planned, stops
+from projections.performance.stops import Piece, Stop
 
 
 @dataclass(frozen=True)
@@ -185,19 +183,6 @@ def from_sums(pot: float, sums: Sums) -> Oee:
         _r3(run / failures) if failures else None,
         _r3(breakdown / failures) if failures else None,
     )
-
-
-def oee_of(
-    states: Sequence[Interval],
-    modes: Sequence[Interval],
-    made: Sequence[Made],
-    busy: Sequence[Window] | None = None,
-    micro: timedelta = MICRO_STOP,
-) -> Oee:
-    """The OEE over the span of the mode timeline, from the timelines alone (no reasons given)."""
-    operation = busy if busy is not None else [Window(modes[0].start, modes[-1].end)] if modes else []
-    found = stops("X", states, modes, busy=busy, micro_stop=micro)
-    return oee(_sum(operation), planned(modes, busy), found, made)
 
 
 def buckets(since: datetime, until: datetime, size: timedelta | None) -> list[tuple[datetime, datetime]]:

@@ -174,13 +174,14 @@ class Cell(NamedTuple):
 def _live_cells(store: ReadStore, code: str, start: datetime, end: datetime, cuts: list[datetime]) -> list[Cell]:
     """[start, end) computed from the timelines, cut at each of `cuts` within it."""
     h = history(store, code, start, end)
+    rows = count_view.count_rows(store, code, start, end)
     bounds = [start, *(c for c in cuts if start < c < end), end]
     cells = []
     for s, e in pairwise(bounds):
         pieces = [p._replace(start=max(p.start, s), end=min(p.end, e)) for p in h.pieces if p.start < e and p.end > s]
         counted = [
             (r["order_number"], str(r["source"]), int(r["good"]), int(r["reject"]))
-            for r in h.counts
+            for r in rows
             if s < stored_time(r["at"]) <= e
         ]
         cells.append(Cell(s, e, sums_of(pieces, clip_stops(h.stops, s, e)), counted))

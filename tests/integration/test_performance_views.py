@@ -19,19 +19,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.capabilities import PROJECTIONS
-from api.performance.oee import bottleneck
 from api.runtime import Runtime
 from application.commands import Command
 from application.performance.calendar import BreakIn, DefineShiftPattern, PlanDowntime, ShiftIn
 from application.performance.states import ObserveState, SetMode
 from application.traceability.work_orders import OperationIn
-from domain.packml import EquipmentMode, PackMLState
+from domain.packml import EquipmentMode, PackMLState, authoritative
+from domain.shift_calendar import Window
 from infrastructure.settings import Settings
-from projections.performance.history import Bucket, figures, history, shift_buckets, time_buckets
-from projections.performance.oee import Oee
+from projections.performance import counts as count_view
+from projections.performance.counts import bottleneck
+from projections.performance.history import Bucket, History, clip, history, shift_buckets, time_buckets
+from projections.performance.oee import Made, Oee, oee
+from projections.performance.stops import clip_stops
 from projections.performance.summary import summary_figures
 from projections.runner import ReadModelRunner
-from projections.store import ReadStore, open_read_store
+from projections.store import ReadStore, open_read_store, stored_time
 from tests.builders import T0, Plant, context, next_id
 
 DAY = T0.replace(hour=0) + timedelta(days=1)  # the calendar's first day: after the clock's now
@@ -70,6 +73,26 @@ def calendar_of(plant: Plant, shifts: list[ShiftIn], downtime: list[tuple[int, i
             for a, n in downtime
         ),
     ]
+
+
+def figures(store: ReadStore, h: History, start: datetime, end: datetime) -> Oee:
+    """The reference: OEE over [start, end), within the history's range, straight from its timelines
+    and the counts themselves, per order from its authoritative source over the history's range."""
+    rows = count_view.count_rows(store, h.code, h.since, h.until)
+    cycles = count_view.routing_of(store, h.code, sorted({r["order_number"] for r in rows if r["order_number"]}))
+    sources: dict[str, set[str]] = {}
+    for r in rows:
+        sources.setdefault(r["order_number"], set()).add(r["source"])
+    totals: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        order = r["order_number"]
+        if order in cycles and start < stored_time(r["at"]) <= end and r["source"] == authoritative(sources[order]):
+            good, reject = totals.get(order, (0, 0))
+            totals[order] = (good + int(r["good"]), reject + int(r["reject"]))
+    made = [Made(g, j, Decimal(str(cycles[o]["ideal_cycle_time_s"]))) for o, (g, j) in totals.items()]
+    operation = [Window(start, end)] if h.plan is None else clip(h.plan.operation, start, end)
+    pot = sum(((w.end - w.start) for w in operation), timedelta()).total_seconds() / 60
+    return oee(pot, clip(h.pieces, start, end), clip_stops(h.stops, start, end), made)
 
 
 def catch_up(runtime: Runtime, store: ReadStore) -> None:
@@ -143,9 +166,10 @@ def test_late_reports_change_nothing_and_the_losses_make_up_planned_time_in_ever
 
     first, second = history(store, in_order.filler, since, until), history(store, shuffled.filler, since, until)
     shifts_worked = shift_buckets(second.plan, since, until)
-    whole, by_shift = figures(second, since, until), [figures(second, b.start, b.end) for b in shifts_worked]
+    whole = figures(store, second, since, until)
+    by_shift = [figures(store, second, b.start, b.end) for b in shifts_worked]
 
-    assert whole == figures(first, since, until)  # the order of arrival changes nothing
+    assert whole == figures(store, first, since, until)  # the order of arrival changes nothing
     for f in (whole, *by_shift):
         assert f.productive_minutes + sum(f.losses.values()) == pytest.approx(f.pbt, abs=0.01)
         assert f.aust + f.adot + f.adet + f.apt == pytest.approx(f.pbt, abs=0.01)
@@ -157,7 +181,7 @@ def test_late_reports_change_nothing_and_the_losses_make_up_planned_time_in_ever
     hours = time_buckets(since, until, timedelta(hours=1))
     cuts = [Bucket(since, until), *shifts_worked, *hours]
     summarised = summary_figures(store, shuffled.filler, since, until, cuts)
-    live = [figures(second, b.start, b.end) for b in cuts]
+    live = [figures(store, second, b.start, b.end) for b in cuts]
     assert [same(f) for f in summarised] == [same(f) for f in live]
     (added_up,) = summary_figures(store, shuffled.filler, since, until, [Bucket(since, until)])  # by the database
     assert same(added_up) == same(whole)
@@ -180,7 +204,7 @@ def test_a_report_of_the_day_before_arriving_late_is_not_hidden_by_the_next_day_
     summarised = summary_figures(store, plant.filler, since, until, cuts)
 
     assert [(s.start, s.first) for s in h.stops if s.first] == [(at(180), True), (at(525), True), (at(1965), True)]
-    assert [same(f) for f in summarised] == [same(figures(h, b.start, b.end)) for b in cuts]
+    assert [same(f) for f in summarised] == [same(figures(store, h, b.start, b.end)) for b in cuts]
 
 
 def same(f: Oee) -> tuple[object, ...]:

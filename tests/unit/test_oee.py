@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from api.performance.oee import OeeBucket
 from domain.reason_tree import Reason
 from domain.shift_calendar import Window, subtract
-from projections.performance.oee import Made, Oee, buckets, oee, oee_of
+from projections.performance.oee import Made, Oee, buckets, oee
 from projections.performance.reasons import Mark
 from projections.performance.stops import planned, stops
-from tests.timelines import MODE_NAMES, STATE_NAMES, changes, minutes, timeline
+from tests.timelines import MODE_NAMES, STATE_NAMES, changes, minutes, oee_of, timeline
 
 
 def test_a_reference_shift_computed_by_hand() -> None:
